@@ -1,0 +1,125 @@
+/* store.h: the broker's PostgreSQL store: non-blocking libpq on the event
+ * loop, pipeline mode, group commit.
+ *
+ * Accepted events queue up as store_ops. Whenever PostgreSQL is free, every
+ * queued op (up to max_batch) goes out as ONE statement, hotline_ingest(jsonb)
+ * (sql/002_ingest.sql), which is its own transaction: one round trip and one
+ * fsync for the whole batch, and the next batch is sent as soon as the
+ * previous one is answered (no timer: the batch grows with the load).
+ *
+ * Contract of store_op.done: called exactly once per submitted op, after the
+ * batch committed (STORE_COMMITTED, with op->finding set) or failed
+ * (STORE_UNAVAILABLE: nothing of it is acknowledged). The op belongs to the
+ * caller again inside done and may be freed there.
+ *
+ * On every (re)connection the store replays the recovery queries (centres,
+ * calls in progress and their events, in one repeatable-read snapshot)
+ * through the hooks before it accepts ops: a restart and a reconnect are the
+ * same path. Until then store_submit refuses (the caller answers 503).
+ */
+#ifndef HOTLINE_STORE_H
+#define HOTLINE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calls.h"
+#include "event.h"
+
+struct event_base;
+struct store;
+
+#define STORE_JSON_MAX 512
+
+enum store_op_kind { STORE_OP_WRITE, STORE_OP_LOOKUP };
+
+enum store_status { STORE_COMMITTED, STORE_UNAVAILABLE };
+
+enum store_finding {
+	STORE_FOUND_NOTHING,      /* written as asked */
+	STORE_FOUND_DUPLICATE,    /* the event id exists: stored_hash, stored_result */
+	STORE_FOUND_CALL_EXISTS,  /* an offer for a call id that exists */
+	STORE_FOUND_VOIDED,       /* its call's offer was refused in the same batch */
+	STORE_FOUND_CALL_STATE,   /* lookup: the call exists, in stored_state */
+	STORE_FOUND_UNKNOWN_CALL, /* lookup: no such call */
+};
+
+struct store_op {
+	struct store_op *next; /* the store's queue link */
+	enum store_op_kind kind;
+	struct call_event ev;
+	struct call row; /* the call after this event; written for offers and final events */
+	char detail[STORE_JSON_MAX]; /* JSON object kept in call_events.detail */
+	char result[STORE_JSON_MAX]; /* the JSON answer, kept in call_events.result */
+
+	enum store_finding finding;
+	unsigned char stored_hash[EVENT_HASH_BYTES];
+	char stored_result[STORE_JSON_MAX];
+	char stored_state[16];
+
+	void (*done)(struct store_op *op, enum store_status status);
+	void *owner;
+};
+
+/* One event of a call in progress, as recovery reads it back. */
+struct store_recovered_event {
+	const char *centre;
+	const char *event_id;
+	const char *call_id;
+	const char *type;
+	int64_t at;
+	const unsigned char *hash; /* EVENT_HASH_BYTES */
+	const char *result;        /* JSON text */
+	const char *detail;        /* JSON text */
+};
+
+struct store_hooks {
+	/* Recovery, in this order, on every (re)connection. A hook returning -1
+	 * aborts the recovery; the store reconnects later. */
+	void (*recover_begin)(void *arg);
+	int (*recover_centre)(void *arg, const char *code, const char *name);
+	int (*recover_call)(void *arg, const struct call *c);
+	int (*recover_event)(void *arg, const struct store_recovered_event *e);
+	void (*recover_done)(void *arg, size_t n_calls, size_t n_events);
+	/* The connection was lost; every queued op has already been failed. */
+	void (*went_down)(void *arg, const char *why);
+	/* A batch finished (for metrics). */
+	void (*batch_done)(void *arg, size_t n_ops, int64_t usec, bool ok);
+};
+
+struct store_limits {
+	int64_t max_batch;
+	int64_t reconnect_min_ms;
+	int64_t reconnect_max_ms;
+};
+
+struct store *store_new(struct event_base *base, const char *conninfo,
+			const struct store_limits *limits, const struct store_hooks *hooks,
+			void *hook_arg);
+
+/* Starts connecting; returns at once. */
+void store_start(struct store *s);
+
+/* Queues op for the next batch. Returns 0, or -1 if the store is not ready
+ * (down, connecting or recovering): then done will not be called. */
+int store_submit(struct store *s, struct store_op *op) __attribute__((warn_unused_result));
+
+/* True when connected and recovered. */
+bool store_is_ready(const struct store *s);
+
+/* "up", "connecting", "recovering" or "down". */
+const char *store_state_name(const struct store *s);
+
+/* Re-reads the centre list (recover_centre hook) when the connection is
+ * next idle; used on SIGHUP after an operator added a centre. */
+void store_refresh_centres(struct store *s);
+
+void store_set_limits(struct store *s, const struct store_limits *limits);
+
+/* Ops queued and in flight. */
+size_t store_backlog(const struct store *s);
+
+void store_free(struct store *s);
+
+#endif

@@ -1,0 +1,774 @@
+/* ingest.c: the gateway event path: check, classify, remember, commit,
+ * answer (see ingest.h). HTTP stays in http.c; SQL stays in store.c. */
+#include "ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "calls.h"
+#include "log.h"
+#include "mirror.h"
+#include "privacy.h"
+#include "store.h"
+#include "strmap.h"
+#include "timeutil.h"
+
+struct live_event;
+
+/* A call in progress, as memory holds it. */
+struct live_call {
+	struct call call;
+	struct live_event *events; /* its event ids, for removal with the call */
+};
+
+/* An accepted event id. op is set while its commit is pending. */
+struct live_event {
+	char key[EVENT_CENTRE_MAX + EVENT_ID_MAX + 2]; /* centre \0 event_id */
+	size_t key_len;
+	unsigned char hash[EVENT_HASH_BYTES];
+	char *result;
+	struct live_event *next_in_call;
+	struct ingest_op *op;
+};
+
+/* One request in flight. A follower is a retry that arrived while the first
+ * copy was still being committed; it is answered with the first copy. */
+struct ingest_op {
+	struct store_op sop;
+	struct ingest *in;
+	ingest_reply_fn reply;
+	void *request;
+	struct live_event *lev;
+	struct ingest_op *followers;
+};
+
+struct ingest {
+	struct event_base *base;
+	struct store *store;
+	struct mirror *mirror;
+	struct metrics *metrics;
+	const struct classifier *classifier;
+	char *caller_key;
+	int64_t retry_after_s;
+
+	struct strmap *centres; /* code -> strdup'ed name */
+	struct strmap *calls;   /* centre \0 call_id -> struct live_call */
+	struct strmap *events;  /* centre \0 event_id -> struct live_event */
+};
+
+/* --- keys and memory ------------------------------------------------------ */
+
+static size_t ingest_key(char *out, const char *centre, const char *id)
+{
+	size_t a = strlen(centre), b = strlen(id);
+	memcpy(out, centre, a);
+	out[a] = '\0';
+	memcpy(out + a + 1, id, b);
+	return a + 1 + b;
+}
+
+#define INGEST_KEY_MAX (EVENT_CENTRE_MAX + EVENT_ID_MAX + 2)
+
+static void ingest_free_value(const char *key, size_t key_len, void *value, void *arg)
+{
+	free(value);
+}
+
+static void ingest_free_event(const char *key, size_t key_len, void *value, void *arg)
+{
+	struct live_event *lev = value;
+	free(lev->result);
+	free(lev);
+}
+
+static void ingest_clear_memory(struct ingest *in)
+{
+	strmap_each(in->events, ingest_free_event, NULL);
+	strmap_each(in->calls, ingest_free_value, NULL);
+	strmap_each(in->centres, ingest_free_value, NULL);
+	strmap_free(in->events);
+	strmap_free(in->calls);
+	strmap_free(in->centres);
+	in->events = strmap_new();
+	in->calls = strmap_new();
+	in->centres = strmap_new();
+}
+
+static struct live_event *ingest_remember_event(struct ingest *in, struct live_call *lc,
+						const char *event_id, const unsigned char *hash,
+						const char *result)
+{
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, lc->call.centre, event_id);
+	struct live_event *lev = calloc(1, sizeof *lev);
+	if (lev == NULL)
+		return NULL;
+	lev->result = strdup(result);
+	if (lev->result == NULL || strmap_put(in->events, key, klen, lev) != 0) {
+		free(lev->result);
+		free(lev);
+		return NULL;
+	}
+	memcpy(lev->key, key, klen);
+	lev->key_len = klen;
+	memcpy(lev->hash, hash, EVENT_HASH_BYTES);
+	lev->next_in_call = lc->events;
+	lc->events = lev;
+	return lev;
+}
+
+/* Frees a final, committed call and the ids of its events. */
+static void ingest_forget_call(struct ingest *in, struct live_call *lc)
+{
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, lc->call.centre, lc->call.call_id);
+
+	for (struct live_event *lev = lc->events; lev != NULL;) {
+		struct live_event *next = lev->next_in_call;
+		strmap_remove(in->events, lev->key, lev->key_len);
+		ingest_free_event(NULL, 0, lev, NULL);
+		lev = next;
+	}
+	strmap_remove(in->calls, key, klen);
+	free(lc);
+}
+
+/* --- answers -------------------------------------------------------------- */
+
+static void ingest_send(struct ingest *in, ingest_reply_fn reply, void *request, int status,
+			const char *body, bool replay)
+{
+	struct ingest_reply r = {
+		.status = status,
+		.body = body,
+		.len = strlen(body),
+		.replay = replay,
+		.retry_after_s = status == 503 ? (int)in->retry_after_s : 0,
+	};
+	reply(request, &r);
+}
+
+/* Writes s as a JSON string body (quotes included) into out. */
+static void ingest_json_string(char *out, size_t cap, const char *s)
+{
+	size_t o = 0;
+	if (cap < 3)
+		return;
+	out[o++] = '"';
+	for (; *s && o + 8 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+static void ingest_send_error(struct ingest *in, ingest_reply_fn reply, void *request, int status,
+			      const char *code, const char *field, const char *message)
+{
+	char body[1024], msg[600], fld[120];
+
+	ingest_json_string(msg, sizeof msg, message);
+	if (field && *field) {
+		ingest_json_string(fld, sizeof fld, field);
+		snprintf(body, sizeof body,
+			 "{\"error\":{\"status\":%d,\"code\":\"%s\",\"field\":%s,\"message\":%s}}",
+			 status, code, fld, msg);
+	} else {
+		snprintf(body, sizeof body,
+			 "{\"error\":{\"status\":%d,\"code\":\"%s\",\"message\":%s}}", status, code,
+			 msg);
+	}
+	ingest_send(in, reply, request, status, body, false);
+}
+
+static void ingest_send_unavailable(struct ingest *in, ingest_reply_fn reply, void *request)
+{
+	ingest_send_error(in, reply, request, 503, "store_unavailable", NULL,
+			  "PostgreSQL is unavailable; nothing was recorded, retry later");
+}
+
+static void ingest_send_conflict(struct ingest *in, ingest_reply_fn reply, void *request,
+				 const char *event_id)
+{
+	char msg[200];
+	snprintf(msg, sizeof msg,
+		 "event_id %s was already used with a different payload; use a new event_id",
+		 event_id);
+	ingest_send_error(in, reply, request, 409, "event_id_conflict", "event_id", msg);
+}
+
+/* --- building what an event stores ----------------------------------------- */
+
+static void ingest_build_result(const struct call_event *ev, const struct call *c, char *out,
+				size_t cap)
+{
+	if (ev->type == EVENT_OFFERED) {
+		char rule[80];
+		ingest_json_string(rule, sizeof rule, c->rule);
+		snprintf(out, cap,
+			 "{\"event_id\":\"%s\",\"call_id\":\"%s\",\"state\":\"%s\",\"category\":\"%s\","
+			 "\"queue\":\"%s\",\"priority\":%d,\"rule\":%s}",
+			 ev->event_id, ev->call_id, call_state_name(c->state),
+			 category_name(c->category), c->queue, c->priority, rule);
+	} else {
+		snprintf(out, cap, "{\"event_id\":\"%s\",\"call_id\":\"%s\",\"state\":\"%s\"}",
+			 ev->event_id, ev->call_id, call_state_name(c->state));
+	}
+}
+
+/* Detail kept in the event log: everything but the caller's number, which
+ * only appears masked. All values here are of checked alphabets. */
+static void ingest_build_detail(const struct call_event *ev, const struct call *c, char *out,
+				size_t cap)
+{
+	switch (ev->type) {
+	case EVENT_OFFERED: {
+		char flags[EVENT_MAX_FLAGS * (EVENT_FLAG_MAX + 3) + 3];
+		size_t o = 0;
+		flags[o++] = '[';
+		for (size_t i = 0; i < ev->n_flags; i++)
+			o += (size_t)snprintf(flags + o, sizeof flags - o, "%s\"%s\"", i ? "," : "",
+					      ev->flags[i]);
+		flags[o++] = ']';
+		flags[o] = '\0';
+		snprintf(out, cap,
+			 "{\"caller\":\"%s\",\"dialled\":\"%s\",\"ivr_path\":\"%s\",\"caller_flags\":%s}",
+			 c->caller_masked, ev->dialled, ev->ivr_path, flags);
+		break;
+	}
+	case EVENT_ANSWERED:
+		snprintf(out, cap, "{\"agent\":\"%s\"}", ev->agent);
+		break;
+	case EVENT_TRANSFERRED:
+		if (ev->to_queue[0])
+			snprintf(out, cap, "{\"to_queue\":\"%s\"}", ev->to_queue);
+		else
+			snprintf(out, cap, "{\"to_agent\":\"%s\"}", ev->agent);
+		break;
+	case EVENT_IVR_COMPLETED:
+		if (ev->has_ivr_path)
+			snprintf(out, cap, "{\"ivr_path\":\"%s\"}", ev->ivr_path);
+		else
+			snprintf(out, cap, "{}");
+		break;
+	case EVENT_ENDED:
+		if (ev->cause[0])
+			snprintf(out, cap, "{\"cause\":\"%s\"}", ev->cause);
+		else
+			snprintf(out, cap, "{}");
+		break;
+	case EVENT_ABANDONED:
+	case EVENT_TYPE_COUNT:
+		snprintf(out, cap, "{}");
+		break;
+	}
+}
+
+/* --- commit callbacks ------------------------------------------------------ */
+
+static void ingest_answer_followers(struct ingest_op *op, int status, const char *body)
+{
+	struct ingest_op *f = op->followers;
+	op->followers = NULL;
+	while (f != NULL) {
+		struct ingest_op *next = f->followers;
+		if (status == 503)
+			ingest_send_unavailable(f->in, f->reply, f->request);
+		else
+			ingest_send(f->in, f->reply, f->request, status, body, true);
+		metrics_count_event(f->in->metrics, f->sop.ev.type,
+				    status == 200 ? EVRES_REPLAYED : EVRES_REJECTED);
+		free(f);
+		f = next;
+	}
+}
+
+/* Answers an op from what the database found instead of writing. */
+static void ingest_answer_finding(struct ingest_op *op)
+{
+	struct ingest *in = op->in;
+	struct store_op *s = &op->sop;
+	char msg[256];
+
+	switch (s->finding) {
+	case STORE_FOUND_DUPLICATE:
+		if (memcmp(s->stored_hash, s->ev.payload_hash, EVENT_HASH_BYTES) == 0) {
+			ingest_send(in, op->reply, op->request, 200, s->stored_result, true);
+			metrics_count_event(in->metrics, s->ev.type, EVRES_REPLAYED);
+			return;
+		}
+		ingest_send_conflict(in, op->reply, op->request, s->ev.event_id);
+		break;
+	case STORE_FOUND_CALL_EXISTS:
+		snprintf(msg, sizeof msg, "call %s already exists; call.offered needs a new call_id",
+			 s->ev.call_id);
+		ingest_send_error(in, op->reply, op->request, 409, "call_exists", "call_id", msg);
+		break;
+	case STORE_FOUND_VOIDED:
+		snprintf(msg, sizeof msg, "the offer of call %s was refused, so %s cannot apply",
+			 s->ev.call_id, event_type_name(s->ev.type));
+		ingest_send_error(in, op->reply, op->request, 409, "illegal_transition", "call_id",
+				  msg);
+		break;
+	case STORE_FOUND_CALL_STATE:
+		snprintf(msg, sizeof msg, "%s is not allowed while call %s is %s",
+			 event_type_name(s->ev.type), s->ev.call_id, s->stored_state);
+		ingest_send_error(in, op->reply, op->request, 409, "illegal_transition", "type",
+				  msg);
+		break;
+	case STORE_FOUND_UNKNOWN_CALL:
+		snprintf(msg, sizeof msg, "call %s is unknown (send call.offered first)",
+			 s->ev.call_id);
+		ingest_send_error(in, op->reply, op->request, 404, "unknown_call", "call_id", msg);
+		break;
+	case STORE_FOUND_NOTHING:
+		break;
+	}
+	metrics_count_event(in->metrics, s->ev.type, EVRES_REJECTED);
+}
+
+/* store_op.done: see store.h for the contract. */
+static void ingest_on_done(struct store_op *sop, enum store_status status)
+{
+	struct ingest_op *op = (struct ingest_op *)sop;
+	struct ingest *in = op->in;
+
+	if (op->lev)
+		op->lev->op = NULL;
+	if (status != STORE_COMMITTED) {
+		/* Nothing acknowledged. The store reloads memory before it accepts
+		 * anything again, so the state advanced for this op is discarded. */
+		ingest_send_unavailable(in, op->reply, op->request);
+		metrics_count_event(in->metrics, sop->ev.type, EVRES_REJECTED);
+		ingest_answer_followers(op, 503, NULL);
+		free(op);
+		return;
+	}
+	if (sop->finding != STORE_FOUND_NOTHING) {
+		ingest_answer_finding(op);
+		ingest_answer_followers(op, 503, NULL);
+		free(op);
+		return;
+	}
+	ingest_send(in, op->reply, op->request, 200, sop->result, false);
+	metrics_count_event(in->metrics, sop->ev.type, EVRES_ACCEPTED);
+	ingest_answer_followers(op, 200, sop->result);
+
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, sop->row.centre, sop->row.call_id);
+	struct live_call *lc = strmap_get(in->calls, key, klen);
+	if (lc != NULL) {
+		mirror_put_call(in->mirror, &sop->row, true);
+		if (call_state_is_final(sop->row.state))
+			ingest_forget_call(in, lc);
+	}
+	free(op);
+}
+
+/* --- the request path --------------------------------------------------------- */
+
+static struct ingest_op *ingest_op_new(struct ingest *in, const struct call_event *ev,
+				       ingest_reply_fn reply, void *request)
+{
+	struct ingest_op *op = calloc(1, sizeof *op);
+	if (op == NULL)
+		return NULL;
+	op->in = in;
+	op->reply = reply;
+	op->request = request;
+	op->sop.ev = *ev;
+	op->sop.done = ingest_on_done;
+	op->sop.owner = op;
+	return op;
+}
+
+void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply_fn reply,
+		   void *request)
+{
+	struct call_event ev;
+	struct event_error err;
+	char ekey[INGEST_KEY_MAX], ckey[INGEST_KEY_MAX];
+	struct ingest_op *op = NULL;
+
+	if (!store_is_ready(in->store)) {
+		ingest_send_unavailable(in, reply, request);
+		return;
+	}
+	if (event_decode(body, len, &ev, &err) != 0) {
+		ingest_send_error(in, reply, request, err.status, err.code, err.field, err.message);
+		metrics_count_event(in->metrics, EVENT_TYPE_COUNT, EVRES_REJECTED);
+		return;
+	}
+	if (strmap_get(in->centres, ev.centre, strlen(ev.centre)) == NULL) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "centre '%s' is not configured (hotline-admin centre add)",
+			 ev.centre);
+		ingest_send_error(in, reply, request, 422, "unknown_centre", "centre", msg);
+		metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
+		return;
+	}
+
+	/* A known event id: a retry (same payload) or a conflict. */
+	size_t eklen = ingest_key(ekey, ev.centre, ev.event_id);
+	struct live_event *lev = strmap_get(in->events, ekey, eklen);
+	if (lev != NULL) {
+		if (memcmp(lev->hash, ev.payload_hash, EVENT_HASH_BYTES) != 0) {
+			ingest_send_conflict(in, reply, request, ev.event_id);
+			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
+			return;
+		}
+		if (lev->op == NULL) {
+			ingest_send(in, reply, request, 200, lev->result, true);
+			metrics_count_event(in->metrics, ev.type, EVRES_REPLAYED);
+			return;
+		}
+		op = ingest_op_new(in, &ev, reply, request);
+		if (op == NULL)
+			goto oom;
+		op->followers = lev->op->followers;
+		lev->op->followers = op;
+		return;
+	}
+
+	size_t cklen = ingest_key(ckey, ev.centre, ev.call_id);
+	struct live_call *lc = strmap_get(in->calls, ckey, cklen);
+	op = ingest_op_new(in, &ev, reply, request);
+	if (op == NULL)
+		goto oom;
+
+	if (ev.type == EVENT_OFFERED) {
+		if (lc != NULL) {
+			char msg[200];
+			snprintf(msg, sizeof msg,
+				 "call %s already exists (state %s); call.offered needs a new call_id",
+				 ev.call_id, call_state_name(lc->call.state));
+			ingest_send_error(in, reply, request, 409, "call_exists", "call_id", msg);
+			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
+			free(op);
+			return;
+		}
+		struct classify_input ci = {
+			.dialled = ev.dialled,
+			.ivr_path = ev.ivr_path,
+			.n_flags = ev.n_flags,
+		};
+		const char *flags[EVENT_MAX_FLAGS];
+		for (size_t i = 0; i < ev.n_flags; i++)
+			flags[i] = ev.flags[i];
+		ci.flags = flags;
+		timeutil_local_clock(ev.at, &ci.minute_of_day, &ci.weekday);
+		struct classify_result cr;
+		classifier_classify(in->classifier, &ci, &cr);
+		unsigned char caller_hash[PRIVACY_HASH_BYTES];
+		privacy_hash_number((const unsigned char *)in->caller_key, strlen(in->caller_key),
+				    ev.caller, caller_hash);
+		lc = calloc(1, sizeof *lc);
+		if (lc == NULL)
+			goto oom;
+		call_start(&lc->call, &ev, &cr, caller_hash);
+		if (strmap_put(in->calls, ckey, cklen, lc) != 0) {
+			free(lc);
+			goto oom;
+		}
+	} else {
+		if (lc == NULL) {
+			/* Not in memory: ended long ago, or never existed, or a retry
+			 * of an event of a finished call. The database knows. */
+			op->sop.kind = STORE_OP_LOOKUP;
+			if (store_submit(in->store, &op->sop) != 0) {
+				free(op);
+				ingest_send_unavailable(in, reply, request);
+			}
+			return;
+		}
+		if (call_check_event(&lc->call, &ev, &err) != 0) {
+			ingest_send_error(in, reply, request, err.status, err.code, err.field,
+					  err.message);
+			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
+			free(op);
+			return;
+		}
+		call_apply_event(&lc->call, &ev);
+	}
+
+	op->sop.kind = STORE_OP_WRITE;
+	op->sop.row = lc->call;
+	ingest_build_result(&ev, &lc->call, op->sop.result, sizeof op->sop.result);
+	ingest_build_detail(&ev, &lc->call, op->sop.detail, sizeof op->sop.detail);
+	op->lev = ingest_remember_event(in, lc, ev.event_id, ev.payload_hash, op->sop.result);
+	if (op->lev == NULL)
+		goto oom;
+	op->lev->op = op;
+	if (store_submit(in->store, &op->sop) != 0) {
+		/* Unreachable while the store is ready (checked above); keep the
+		 * answer honest anyway. */
+		op->lev->op = NULL;
+		ingest_send_unavailable(in, reply, request);
+		free(op);
+	}
+	return;
+oom:
+	log_error("ingest", "out of memory while accepting event %s of call %s", ev.event_id,
+		  ev.call_id);
+	free(op);
+	ingest_send_error(in, reply, request, 500, "internal", NULL, "out of memory");
+}
+
+/* --- recovery (store hooks) ------------------------------------------------ */
+
+static void ingest_recover_begin(void *arg)
+{
+	ingest_clear_memory(arg);
+}
+
+static int ingest_recover_centre(void *arg, const char *code, const char *name)
+{
+	struct ingest *in = arg;
+	char *copy = strdup(name);
+	if (copy == NULL)
+		return -1;
+	free(strmap_get(in->centres, code, strlen(code)));
+	if (strmap_put(in->centres, code, strlen(code), copy) != 0) {
+		free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+static int ingest_recover_call(void *arg, const struct call *c)
+{
+	struct ingest *in = arg;
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, c->centre, c->call_id);
+	struct live_call *lc = calloc(1, sizeof *lc);
+
+	if (lc == NULL)
+		return -1;
+	lc->call = *c;
+	/* The row says how the call started; its events say where it is now. */
+	lc->call.state = CALL_QUEUED;
+	lc->call.answered_at = 0;
+	if (strmap_put(in->calls, key, klen, lc) != 0) {
+		free(lc);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rebuilds the event a logged row stands for, enough to replay it. */
+static int ingest_event_from_log(const struct store_recovered_event *e, struct call_event *ev)
+{
+	json_error_t jerr;
+	json_t *d;
+	int t;
+
+	memset(ev, 0, sizeof *ev);
+	for (t = 0; t < EVENT_TYPE_COUNT; t++)
+		if (strcmp(e->type, event_type_name((enum event_type)t)) == 0)
+			break;
+	if (t == EVENT_TYPE_COUNT)
+		return -1;
+	ev->type = (enum event_type)t;
+	ev->at = e->at;
+	snprintf(ev->centre, sizeof ev->centre, "%s", e->centre);
+	snprintf(ev->call_id, sizeof ev->call_id, "%s", e->call_id);
+	snprintf(ev->event_id, sizeof ev->event_id, "%s", e->event_id);
+	d = json_loads(e->detail, 0, &jerr);
+	if (d == NULL)
+		return -1;
+	const char *agent = json_string_value(json_object_get(d, "agent"));
+	const char *to_agent = json_string_value(json_object_get(d, "to_agent"));
+	const char *to_queue = json_string_value(json_object_get(d, "to_queue"));
+	const char *ivr = json_string_value(json_object_get(d, "ivr_path"));
+	if (agent || to_agent)
+		snprintf(ev->agent, sizeof ev->agent, "%s", agent ? agent : to_agent);
+	if (to_queue)
+		snprintf(ev->to_queue, sizeof ev->to_queue, "%s", to_queue);
+	if (ivr && ev->type == EVENT_IVR_COMPLETED) {
+		snprintf(ev->ivr_path, sizeof ev->ivr_path, "%s", ivr);
+		ev->has_ivr_path = true;
+	}
+	json_decref(d);
+	return 0;
+}
+
+static int ingest_recover_event(void *arg, const struct store_recovered_event *e)
+{
+	struct ingest *in = arg;
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, e->centre, e->call_id);
+	struct live_call *lc = strmap_get(in->calls, key, klen);
+	struct call_event ev;
+
+	if (lc == NULL || ingest_event_from_log(e, &ev) != 0) {
+		log_error("ingest", "recovery: cannot replay event %s of call %s", e->event_id,
+			  e->call_id);
+		return -1;
+	}
+	if (ev.type != EVENT_OFFERED)
+		call_apply_event(&lc->call, &ev);
+	return ingest_remember_event(in, lc, e->event_id, e->hash, e->result) ? 0 : -1;
+}
+
+static void ingest_mirror_call(const char *key, size_t key_len, void *value, void *arg)
+{
+	struct live_call *lc = value;
+	mirror_put_call(arg, &lc->call, false);
+}
+
+static void ingest_mirror_clear_centre(const char *code, size_t key_len, void *value, void *arg)
+{
+	mirror_clear_centre(arg, code);
+}
+
+/* Rewrites the whole Redis mirror from memory (mirror resync hook). */
+static void ingest_mirror_resync(void *arg)
+{
+	struct ingest *in = arg;
+	strmap_each(in->centres, ingest_mirror_clear_centre, in->mirror);
+	strmap_each(in->calls, ingest_mirror_call, in->mirror);
+}
+
+static void ingest_recover_done(void *arg, size_t n_calls, size_t n_events)
+{
+	struct ingest *in = arg;
+	in->metrics->recoveries++;
+	log_info("ingest", "state loaded from PostgreSQL: %zu centre(s), %zu call(s) in progress, "
+		 "%zu event(s)", strmap_count(in->centres), n_calls, n_events);
+	if (mirror_is_up(in->mirror))
+		ingest_mirror_resync(in);
+}
+
+static void ingest_went_down(void *arg, const char *why)
+{
+	struct ingest *in = arg;
+	in->metrics->store_disconnects++;
+}
+
+static void ingest_batch_done(void *arg, size_t n_ops, int64_t usec, bool ok)
+{
+	struct ingest *in = arg;
+	metrics_count_batch(in->metrics, n_ops, (double)usec / 1e6, ok);
+}
+
+/* --- lifecycle -------------------------------------------------------------- */
+
+static struct store_limits ingest_limits(const struct config *cfg)
+{
+	struct store_limits l = {
+		.max_batch = cfg->database_max_batch,
+		.reconnect_min_ms = cfg->database_reconnect_min_ms,
+		.reconnect_max_ms = cfg->database_reconnect_max_ms,
+	};
+	return l;
+}
+
+struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
+			  const struct classifier *cls, struct metrics *metrics)
+{
+	static const struct store_hooks hooks = {
+		.recover_begin = ingest_recover_begin,
+		.recover_centre = ingest_recover_centre,
+		.recover_call = ingest_recover_call,
+		.recover_event = ingest_recover_event,
+		.recover_done = ingest_recover_done,
+		.went_down = ingest_went_down,
+		.batch_done = ingest_batch_done,
+	};
+	struct ingest *in = calloc(1, sizeof *in);
+	if (in == NULL)
+		return NULL;
+	in->base = base;
+	in->metrics = metrics;
+	in->classifier = cls;
+	in->retry_after_s = cfg->database_retry_after_s;
+	in->caller_key = strdup(cfg->privacy_caller_key);
+	in->centres = strmap_new();
+	in->calls = strmap_new();
+	in->events = strmap_new();
+	struct store_limits limits = ingest_limits(cfg);
+	in->store = store_new(base, cfg->database_url, &limits, &hooks, in);
+	in->mirror = mirror_new(base, cfg->redis_host, (int)cfg->redis_port, cfg->redis_key_prefix,
+				ingest_mirror_resync, in);
+	if (in->caller_key == NULL || in->centres == NULL || in->calls == NULL ||
+	    in->events == NULL || in->store == NULL || in->mirror == NULL) {
+		ingest_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void ingest_start(struct ingest *in)
+{
+	store_start(in->store);
+	mirror_start(in->mirror);
+}
+
+void ingest_set_config(struct ingest *in, const struct config *cfg, const struct classifier *cls)
+{
+	struct store_limits limits = ingest_limits(cfg);
+	store_set_limits(in->store, &limits);
+	in->retry_after_s = cfg->database_retry_after_s;
+	in->classifier = cls;
+}
+
+void ingest_refresh_centres(struct ingest *in)
+{
+	store_refresh_centres(in->store);
+}
+
+const char *ingest_store_state(const struct ingest *in)
+{
+	return store_state_name(in->store);
+}
+
+bool ingest_store_ready(const struct ingest *in)
+{
+	return store_is_ready(in->store);
+}
+
+bool ingest_redis_up(const struct ingest *in)
+{
+	return mirror_is_up(in->mirror);
+}
+
+size_t ingest_calls_in_progress(const struct ingest *in)
+{
+	return strmap_count(in->calls);
+}
+
+size_t ingest_store_backlog(const struct ingest *in)
+{
+	return store_backlog(in->store);
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	/* The store fails what is still queued; answers go out before memory goes. */
+	store_free(in->store);
+	mirror_free(in->mirror);
+	if (in->events)
+		strmap_each(in->events, ingest_free_event, NULL);
+	if (in->calls)
+		strmap_each(in->calls, ingest_free_value, NULL);
+	if (in->centres)
+		strmap_each(in->centres, ingest_free_value, NULL);
+	strmap_free(in->events);
+	strmap_free(in->calls);
+	strmap_free(in->centres);
+	free(in->caller_key);
+	free(in);
+}
