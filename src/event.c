@@ -172,7 +172,9 @@ int event_decode(const char *body, size_t len, struct call_event *ev, struct eve
 	int rc = -1;
 
 	memset(ev, 0, sizeof *ev);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	/* JSON_DECODE_ANY: a bare string or number is JSON, just not an object,
+	 * and is answered as such rather than as malformed. */
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL)
 		return event_fail(err, 400, "malformed_json", NULL,
 				  "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,

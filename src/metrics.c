@@ -28,9 +28,11 @@ static void metrics_observe(struct metrics_histogram *h, const double *bounds, i
 void metrics_count_request(struct metrics *m, enum metrics_route route, int status,
 			   double seconds)
 {
-	int slot = METRICS_STATUS_SLOTS - 1;
+	int slot = METRICS_STATUS_SLOTS - 1; /* "other" */
+	/* The spare slots hold 0: never match them, or status 0 would get an
+	 * "other" line of its own beside the real one. */
 	for (int i = 0; i < METRICS_STATUS_SLOTS; i++) {
-		if (metrics_statuses[i] == status) {
+		if (metrics_statuses[i] != 0 && metrics_statuses[i] == status) {
 			slot = i;
 			break;
 		}

@@ -1,0 +1,57 @@
+/* httpc.h: a pool of keep-alive HTTP/1.1 connections for signed JSON POSTs.
+ *
+ * The simulator's client side of the gateway protocol. A pool owns N
+ * connections to one server; each carries one request at a time, and requests
+ * beyond that wait in a FIFO. Every request is signed at the moment it is
+ * written (auth.h: X-Hotline-Timestamp is the current second, so a request
+ * that waited or is retried is never stale). The pool does not retry: what to
+ * do about a failure is the caller's policy.
+ *
+ * Runs on the caller's libevent loop; nothing here blocks except resolving a
+ * host name once in httpc_new.
+ */
+#ifndef HOTLINE_HTTPC_H
+#define HOTLINE_HTTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+struct httpc;
+
+struct httpc_response {
+	int status;          /* HTTP status; 0 when no response arrived */
+	const char *failure; /* when status is 0: "timeout", "connection failed", ... */
+	const char *body;    /* the response body, NUL-terminated; "" when none */
+	size_t body_len;
+	int retry_after_s;      /* Retry-After in seconds, -1 when absent or not a number */
+	bool idempotent_replay; /* Idempotent-Replay: true */
+};
+
+/* Called exactly once per request that httpc_post_json accepted, unless the
+ * pool is freed first. The response and its strings are valid only inside the
+ * callback. The callback may post new requests. */
+typedef void (*httpc_done_fn)(const struct httpc_response *response, void *arg);
+
+/* A pool of `connections` connections to url ("http://host:port", an optional
+ * path prefix allowed), signing with secret (copied). timeout_ms bounds each
+ * request's connect, write and wait for the answer. Returns NULL with the
+ * reason in err. */
+struct httpc *httpc_new(struct event_base *base, const char *url, const char *secret,
+			unsigned connections, int timeout_ms, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+
+/* Queues a POST of body (Content-Type: application/json) to path, which is
+ * appended to the url's path. body is not copied: it must stay unchanged until
+ * done is called. Returns 0, or -ENOMEM. */
+int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
+		    httpc_done_fn done, void *arg) __attribute__((warn_unused_result));
+
+/* Requests accepted and not yet completed (queued or on a connection). */
+size_t httpc_pending(const struct httpc *c);
+
+/* Closes every connection. Requests still pending are dropped without their
+ * callbacks. Must not be called from inside a callback. */
+void httpc_free(struct httpc *c);
+
+#endif

@@ -1,0 +1,116 @@
+/* replay.h: the simulator's plan, the calls a year profile turns into.
+ *
+ * Pure and deterministic: the plan depends only on the (scaled) profile, the
+ * seed and the local zone set by the caller (timeutil_set_zone); it does no
+ * I/O and reads no clock. The same inputs give a byte-identical plan.
+ *
+ * The plan holds, for the profile's own centre, exactly calls.by_category of
+ * accepted calls (outcome handled or self-service); for every other centre of
+ * province.by_centre, its calls split over the categories in the own centre's
+ * mix by largest remainder. On top of these come about 2% abandoned calls per
+ * centre, which the year-end export does not count. Calls are offered over the
+ * local calendar year with a daily and weekly rhythm; each centre's first
+ * accepted call is offered at 00:00:00 on 1 January and its last at 23:59:00
+ * on 31 December, local time.
+ *
+ * Generation streams day by day: memory is a few counters per centre and per
+ * day plus one day of compact call records, whatever the scale.
+ */
+#ifndef HOTLINE_REPLAY_H
+#define HOTLINE_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "category.h"
+#include "profile.h"
+
+/* The gateway API's limit on ids (64 characters) plus the NUL. */
+#define REPLAY_ID_MAX 65
+#define REPLAY_MAX_EVENTS 4
+#define REPLAY_NUMBER_MAX 16
+#define REPLAY_PATH_MAX 8
+
+enum replay_outcome {
+	REPLAY_OUTCOME_HANDLED,      /* answered by an agent, then ended */
+	REPLAY_OUTCOME_SELF_SERVICE, /* ended inside the IVR */
+	REPLAY_OUTCOME_ABANDONED,    /* caller hung up while queued; not counted */
+};
+
+enum replay_event_type {
+	REPLAY_EVENT_OFFERED,
+	REPLAY_EVENT_ANSWERED,
+	REPLAY_EVENT_TRANSFERRED,
+	REPLAY_EVENT_IVR_COMPLETED,
+	REPLAY_EVENT_ABANDONED,
+	REPLAY_EVENT_ENDED,
+};
+
+struct replay_event {
+	enum replay_event_type type;
+	int64_t usec; /* the event's time, microseconds since the epoch */
+};
+
+/* One planned call, complete with its lifecycle. All strings are inline so a
+ * call can be copied and outlive the iterator's next step. */
+struct replay_call {
+	const char *centre;  /* the centre code, owned by the plan */
+	size_t centre_index; /* 0 is the profile's own centre */
+	uint64_t index;      /* 1-based, per centre, in offered order */
+	char call_id[REPLAY_ID_MAX];
+	enum category category; /* what the classifier assigns (ivr_self_service
+				 * once the call ends in the IVR) */
+	enum replay_outcome outcome;
+	int64_t offered_usec;
+	char caller[REPLAY_NUMBER_MAX];
+	char dialled[REPLAY_NUMBER_MAX];
+	char ivr_path[REPLAY_PATH_MAX];       /* digits pressed before the offer */
+	char ivr_final_path[REPLAY_PATH_MAX]; /* sent with call.ivr_completed */
+	bool recent_crisis;                   /* caller_flags: ["recent_crisis"] */
+	unsigned agent;                       /* answering agent "a<n>"; 0 if none */
+	unsigned transfer_agent;              /* agent transferred to; 0 if none */
+	struct replay_event events[REPLAY_MAX_EVENTS];
+	size_t n_events;
+};
+
+struct replay;
+
+/* Builds the plan for a scaled, valid profile and a seed, in the current
+ * local zone. Returns NULL with the reason in err when the profile cannot be
+ * replayed (a centre code outside the API's id alphabet, ids that would exceed
+ * 64 characters, a duplicate centre). The profile must outlive the plan. */
+struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+
+/* Fills *out with the next call in offered order (ties in a fixed order) and
+ * returns true, or returns false when the plan is exhausted. */
+bool replay_next(struct replay *r, struct replay_call *out) __attribute__((warn_unused_result));
+
+/* Centres in the plan: the own centre first, then the others in file order. */
+size_t replay_centre_count(const struct replay *r);
+const char *replay_centre_code(const struct replay *r, size_t centre_index);
+
+/* Accepted calls planned for a centre and category, and abandoned calls
+ * planned for a centre (whole year, independent of iteration progress). */
+int64_t replay_planned_accepted(const struct replay *r, size_t centre_index, enum category c);
+int64_t replay_planned_abandoned(const struct replay *r, size_t centre_index);
+
+/* Every call the plan will yield, accepted and abandoned, all centres. */
+int64_t replay_planned_calls(const struct replay *r);
+
+/* The gateway's name for an event type ("call.offered", ...). */
+const char *replay_event_type_name(enum replay_event_type t);
+
+/* The event id of call's i-th event: "<call_id>-<i+1>". */
+void replay_event_id(const struct replay_call *call, size_t i, char out[REPLAY_ID_MAX]);
+
+/* Writes the JSON body of call's i-th event for POST /v1/calls/events, times
+ * in the local zone with their offset. Returns the length written (without
+ * the NUL), or -1 if i is out of range or len too small. */
+int replay_format_event(const struct replay_call *call, size_t i, char *buf, size_t len)
+	__attribute__((warn_unused_result));
+
+void replay_free(struct replay *r);
+
+#endif

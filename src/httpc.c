@@ -1,0 +1,398 @@
+/* httpc.c: the simulator's HTTP client pool: keep-alive evhttp connections,
+ * a FIFO of waiting requests, request signing at write time.
+ *
+ * Each connection is either idle (on the pool's idle stack) or carries exactly
+ * one request; evhttp reconnects by itself when the server closed the
+ * connection, so a broker restart shows up as failed requests, then as
+ * successful ones on fresh connections.
+ */
+#include "httpc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "auth.h"
+
+#define HTTPC_URI_MAX 512
+
+struct httpc_request {
+	struct httpc_request *next; /* in the queue or the free list */
+	char uri[HTTPC_URI_MAX];
+	const char *body;
+	size_t body_len;
+	httpc_done_fn done;
+	void *arg;
+};
+
+struct httpc_conn {
+	struct httpc *pool;
+	struct evhttp_connection *evcon;
+	struct httpc_request *current; /* NULL when idle */
+	const char *failure;           /* set by the error callback of current */
+	struct httpc_conn *next_idle;
+};
+
+struct httpc {
+	struct event_base *base;
+	char *secret;
+	char *host;
+	int port;
+	char *path_prefix; /* the url's path without a trailing '/' */
+	char host_header[300];
+
+	struct httpc_conn *conns;
+	unsigned n_conns;
+	struct httpc_conn *idle;
+
+	struct httpc_request *queue_head;
+	struct httpc_request *queue_tail;
+	struct httpc_request *free_requests;
+	size_t pending;
+
+	char *scratch; /* NUL-terminated copy of a response body */
+	size_t scratch_cap;
+};
+
+static void httpc_dispatch(struct httpc *c);
+
+static const char *httpc_failure_name(enum evhttp_request_error e)
+{
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT:
+		return "timeout";
+	case EVREQ_HTTP_EOF:
+		return "connection closed by the server";
+	case EVREQ_HTTP_INVALID_HEADER:
+		return "invalid response header";
+	case EVREQ_HTTP_BUFFER_ERROR:
+		return "connection failed";
+	case EVREQ_HTTP_REQUEST_CANCEL:
+		return "request cancelled";
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		return "response too long";
+	}
+	return "request failed";
+}
+
+static void httpc_on_error(enum evhttp_request_error e, void *arg)
+{
+	struct httpc_conn *conn = arg;
+	conn->failure = httpc_failure_name(e);
+}
+
+static void httpc_release_request(struct httpc *c, struct httpc_request *r)
+{
+	r->next = c->free_requests;
+	c->free_requests = r;
+}
+
+/* Finishes conn's current request: the connection goes back to the idle
+ * stack before the callback runs, so the callback can reuse it at once. */
+static void httpc_complete(struct httpc_conn *conn, const struct httpc_response *resp)
+{
+	struct httpc *c = conn->pool;
+	struct httpc_request *r = conn->current;
+	httpc_done_fn done = r->done;
+	void *arg = r->arg;
+
+	conn->current = NULL;
+	conn->failure = NULL;
+	conn->next_idle = c->idle;
+	c->idle = conn;
+	httpc_release_request(c, r);
+	c->pending--;
+	done(resp, arg);
+	httpc_dispatch(c);
+}
+
+static int httpc_parse_retry_after(const char *v)
+{
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	char *end;
+	long s = strtol(v, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (*end != '\0' || s < 0 || s > 86400)
+		return -1;
+	return (int)s;
+}
+
+/* Copies the response body into the pool's scratch buffer with a NUL. */
+static int httpc_copy_body(struct httpc *c, struct evbuffer *buf, struct httpc_response *resp)
+{
+	size_t len = buf != NULL ? evbuffer_get_length(buf) : 0;
+
+	if (len + 1 > c->scratch_cap) {
+		size_t cap = c->scratch_cap ? c->scratch_cap : 1024;
+		while (cap < len + 1)
+			cap *= 2;
+		char *p = realloc(c->scratch, cap);
+		if (p == NULL)
+			return -ENOMEM;
+		c->scratch = p;
+		c->scratch_cap = cap;
+	}
+	if (len > 0)
+		evbuffer_copyout(buf, c->scratch, len);
+	c->scratch[len] = '\0';
+	resp->body = c->scratch;
+	resp->body_len = len;
+	return 0;
+}
+
+/* evhttp's completion callback: req is NULL, or has no status, when the
+ * request failed before a response arrived. */
+static void httpc_on_response(struct evhttp_request *req, void *arg)
+{
+	struct httpc_conn *conn = arg;
+	struct httpc_response resp = {
+		.status = 0,
+		.failure = NULL,
+		.body = "",
+		.body_len = 0,
+		.retry_after_s = -1,
+		.idempotent_replay = false,
+	};
+
+	if (conn->current == NULL)
+		return;
+	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
+		/* evhttp reports a refused connect without its error callback. */
+		resp.failure = conn->failure != NULL ? conn->failure : "connection failed";
+		httpc_complete(conn, &resp);
+		return;
+	}
+	resp.status = evhttp_request_get_response_code(req);
+	struct evkeyvalq *headers = evhttp_request_get_input_headers(req);
+	resp.retry_after_s = httpc_parse_retry_after(evhttp_find_header(headers, "Retry-After"));
+	const char *replay = evhttp_find_header(headers, "Idempotent-Replay");
+	resp.idempotent_replay = replay != NULL && strcmp(replay, "true") == 0;
+	if (httpc_copy_body(conn->pool, evhttp_request_get_input_buffer(req), &resp) != 0) {
+		resp.status = 0;
+		resp.failure = "out of memory reading the response";
+	}
+	httpc_complete(conn, &resp);
+}
+
+/* Reports a request that could not even be handed to evhttp; runs from the
+ * loop so that httpc_post_json never calls back into its caller. */
+static void httpc_on_start_failure(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpc_conn *conn = arg;
+	struct httpc_response resp = {
+		.status = 0,
+		.failure = "could not start the request",
+		.body = "",
+		.body_len = 0,
+		.retry_after_s = -1,
+		.idempotent_replay = false,
+	};
+	httpc_complete(conn, &resp);
+}
+
+/* Hands r to conn: builds, signs and sends it. */
+static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
+{
+	struct httpc *c = conn->pool;
+	char ts[24];
+	char sig[AUTH_SIGNATURE_LEN];
+	const int64_t now = (int64_t)time(NULL);
+
+	conn->current = r;
+	conn->failure = NULL;
+	struct evhttp_request *req = evhttp_request_new(httpc_on_response, conn);
+	if (req == NULL)
+		goto fail;
+	evhttp_request_set_error_cb(req, httpc_on_error);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	snprintf(ts, sizeof ts, "%lld", (long long)now);
+	auth_sign(c->secret, now, r->body, r->body_len, sig);
+	if (evhttp_add_header(h, "Host", c->host_header) != 0 ||
+	    evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
+	    evhttp_add_header(h, AUTH_HEADER_TIMESTAMP, ts) != 0 ||
+	    evhttp_add_header(h, AUTH_HEADER_SIGNATURE, sig) != 0 ||
+	    evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->body_len) != 0) {
+		evhttp_request_free(req);
+		goto fail;
+	}
+	/* On failure evhttp has freed req. */
+	if (evhttp_make_request(conn->evcon, req, EVHTTP_REQ_POST, r->uri) != 0)
+		goto fail;
+	return;
+
+fail:
+	if (event_base_once(c->base, -1, EV_TIMEOUT, httpc_on_start_failure, conn, NULL) != 0) {
+		/* Without the loop's help there is no safe way to call back: keep
+		 * the request queued for the next dispatch instead. */
+		conn->current = NULL;
+		conn->next_idle = c->idle;
+		c->idle = conn;
+		r->next = c->queue_head;
+		c->queue_head = r;
+		if (c->queue_tail == NULL)
+			c->queue_tail = r;
+	}
+}
+
+static void httpc_dispatch(struct httpc *c)
+{
+	while (c->idle != NULL && c->queue_head != NULL) {
+		struct httpc_conn *conn = c->idle;
+		struct httpc_request *r = c->queue_head;
+
+		c->idle = conn->next_idle;
+		c->queue_head = r->next;
+		if (c->queue_head == NULL)
+			c->queue_tail = NULL;
+		r->next = NULL;
+		httpc_start(conn, r);
+		if (conn->current == NULL)
+			break; /* could not start: retried on the next dispatch */
+	}
+}
+
+int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
+		    httpc_done_fn done, void *arg)
+{
+	struct httpc_request *r = c->free_requests;
+
+	if (r != NULL) {
+		c->free_requests = r->next;
+	} else {
+		r = malloc(sizeof *r);
+		if (r == NULL)
+			return -ENOMEM;
+	}
+	int n = snprintf(r->uri, sizeof r->uri, "%s%s", c->path_prefix, path);
+	if (n < 0 || (size_t)n >= sizeof r->uri) {
+		httpc_release_request(c, r);
+		return -ENAMETOOLONG;
+	}
+	r->body = body;
+	r->body_len = body_len;
+	r->done = done;
+	r->arg = arg;
+	r->next = NULL;
+	if (c->queue_tail != NULL)
+		c->queue_tail->next = r;
+	else
+		c->queue_head = r;
+	c->queue_tail = r;
+	c->pending++;
+	httpc_dispatch(c);
+	return 0;
+}
+
+size_t httpc_pending(const struct httpc *c)
+{
+	return c->pending;
+}
+
+/*
+ * Parses the url (http only: the broker sits behind a TLS terminator when it
+ * needs one) and opens nothing yet: evhttp connects on the first request.
+ */
+struct httpc *httpc_new(struct event_base *base, const char *url, const char *secret,
+			unsigned connections, int timeout_ms, char *err, size_t err_len)
+{
+	struct httpc *c = NULL;
+	struct evhttp_uri *uri = NULL;
+
+	if (connections == 0 || timeout_ms <= 0) {
+		snprintf(err, err_len, "need at least one connection and a positive timeout");
+		goto fail;
+	}
+	uri = evhttp_uri_parse(url);
+	if (uri == NULL || evhttp_uri_get_host(uri) == NULL) {
+		snprintf(err, err_len, "--url: \"%s\" is not a URL like http://127.0.0.1:8320", url);
+		goto fail;
+	}
+	const char *scheme = evhttp_uri_get_scheme(uri);
+	if (scheme == NULL || strcmp(scheme, "http") != 0) {
+		snprintf(err, err_len, "--url: \"%s\": only http:// is supported", url);
+		goto fail;
+	}
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		goto oom;
+	c->base = base;
+	c->port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 80;
+	c->host = strdup(evhttp_uri_get_host(uri));
+	c->secret = strdup(secret);
+	const char *path = evhttp_uri_get_path(uri);
+	c->path_prefix = strdup(path != NULL ? path : "");
+	if (c->host == NULL || c->secret == NULL || c->path_prefix == NULL)
+		goto oom;
+	size_t plen = strlen(c->path_prefix);
+	while (plen > 0 && c->path_prefix[plen - 1] == '/')
+		c->path_prefix[--plen] = '\0';
+	snprintf(c->host_header, sizeof c->host_header, "%s:%d", c->host, c->port);
+
+	c->conns = calloc(connections, sizeof *c->conns);
+	if (c->conns == NULL)
+		goto oom;
+	c->n_conns = connections;
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	for (unsigned i = 0; i < connections; i++) {
+		struct httpc_conn *conn = &c->conns[i];
+		conn->pool = c;
+		conn->evcon = evhttp_connection_base_new(base, NULL, c->host, (unsigned short)c->port);
+		if (conn->evcon == NULL) {
+			snprintf(err, err_len, "--url: cannot set up a connection to %s:%d", c->host,
+				 c->port);
+			goto fail;
+		}
+		evhttp_connection_set_timeout_tv(conn->evcon, &tv);
+		evhttp_connection_set_retries(conn->evcon, 0);
+		conn->next_idle = c->idle;
+		c->idle = conn;
+	}
+	evhttp_uri_free(uri);
+	return c;
+
+oom:
+	snprintf(err, err_len, "out of memory");
+fail:
+	if (uri != NULL)
+		evhttp_uri_free(uri);
+	httpc_free(c);
+	return NULL;
+}
+
+void httpc_free(struct httpc *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; c->conns != NULL && i < c->n_conns; i++) {
+		struct httpc_conn *conn = &c->conns[i];
+		if (conn->evcon != NULL)
+			evhttp_connection_free(conn->evcon);
+		if (conn->current != NULL)
+			free(conn->current);
+	}
+	while (c->queue_head != NULL) {
+		struct httpc_request *r = c->queue_head;
+		c->queue_head = r->next;
+		free(r);
+	}
+	while (c->free_requests != NULL) {
+		struct httpc_request *r = c->free_requests;
+		c->free_requests = r->next;
+		free(r);
+	}
+	free(c->conns);
+	free(c->scratch);
+	free(c->host);
+	free(c->secret);
+	free(c->path_prefix);
+	free(c);
+}

@@ -1,0 +1,740 @@
+/* replay.c: the simulator's plan generator: turns a scaled year profile and a
+ * seed into a deterministic stream of calls with their gateway events.
+ *
+ * Randomness is xoshiro256** seeded through splitmix64, and every draw is an
+ * integer: no floating point, so the plan does not depend on libm. The year is
+ * generated one local day at a time: per-day counts come from a largest-
+ * remainder apportionment fixed up front, a day's compact records are drawn,
+ * sorted by offered time and expanded into full calls one by one.
+ */
+#include "replay.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+#define USEC_PER_SEC INT64_C(1000000)
+/* Abandoned calls planned on top of the accepted ones, in percent. */
+#define REPLAY_ABANDON_PERCENT 2
+/* Simulated agents per centre ("a1" .. "a<n>"). */
+#define REPLAY_AGENTS 60
+/* The last accepted call of a centre is offered this long before the end of
+ * the local year (23:59:00 on 31 December). */
+#define REPLAY_LAST_CALL_BEFORE_END_S 60
+
+/* Relative call volume by local hour: two peaks, 9-11 and 14-16, quiet nights. */
+static const int64_t replay_hour_weekday[24] = {
+	4, 3, 2, 2, 2, 4, 10, 35, 95, 130, 135, 110, 55, 80, 120, 120, 100, 60, 35, 28, 22, 16, 10, 6,
+};
+static const int64_t replay_hour_weekend[24] = {
+	5, 3, 2, 2, 2, 3, 6, 18, 45, 70, 80, 72, 45, 55, 70, 70, 60, 42, 30, 26, 20, 14, 9, 6,
+};
+/* Relative call volume by ISO weekday (index 1 = Monday .. 7 = Sunday). */
+static const int64_t replay_weekday_weight[8] = {0, 100, 96, 94, 93, 90, 58, 52};
+
+/* Common Chinese mobile prefixes for fake caller numbers. */
+static const char *const replay_mobile_prefixes[] = {
+	"130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152",
+	"153", "155", "156", "157", "158", "159", "166", "170", "173", "176", "177", "178",
+	"180", "181", "182", "183", "185", "186", "187", "188", "189", "198", "199",
+};
+
+/* IVR paths that lead to each category under conf/rules.yaml. */
+static const char *const replay_paths_consultation[] = {"2", "21", "22", "23", "24"};
+static const char *const replay_paths_complaint[] = {"3", "31", "32"};
+static const char *const replay_paths_booking[] = {"1", "11", "12", "13"};
+static const char *const replay_paths_expert_qa[] = {"4", "41", "42"};
+static const char *const replay_paths_crisis_menu[] = {"5", "51", "52"};
+static const char *const replay_paths_survey[] = {"6", "61"};
+static const char *const replay_paths_self_service[] = {"9", "91", "92"};
+static const char *const replay_paths_other[] = {"", "0", "00", "0#"};
+/* What a caller flagged recent_crisis may have pressed: the flag decides. */
+static const char *const replay_paths_flagged[] = {"", "0", "1", "2"};
+
+#define REPLAY_DIALLED_NORMAL "12320"
+#define REPLAY_DIALLED_CRISIS "12356"
+
+#define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
+
+struct replay_rng {
+	uint64_t s[4];
+};
+
+/* A day's call before expansion: everything needed to sort and to expand. */
+struct replay_slot {
+	int64_t offered_usec;
+	uint32_t seq; /* generation order within the day: the last tiebreak */
+	uint16_t centre;
+	uint8_t category;
+	uint8_t abandoned;
+};
+
+struct replay_centre {
+	const char *code;
+	int64_t accepted[CATEGORY_COUNT];
+	int64_t accepted_total;
+	int64_t remaining[CATEGORY_COUNT]; /* accepted calls not yet drawn */
+	int64_t remaining_total;
+	int64_t abandon_weight[CATEGORY_COUNT]; /* the mix abandoned calls are drawn from */
+	int64_t abandon_weight_total;
+	int64_t abandoned;
+	int n_edge;             /* 0, 1 or 2 boundary calls */
+	int64_t *day_accepted;  /* per local day, boundary calls excluded */
+	int64_t *day_abandoned; /* per local day */
+	uint64_t issued;        /* calls expanded so far: the last index */
+};
+
+struct replay {
+	const struct profile *profile;
+	uint64_t seed;
+	int year;
+	int days;
+	struct replay_rng rng;
+	struct replay_centre *centres;
+	size_t n_centres;
+	int64_t planned_calls;
+
+	int next_day; /* the next local day to generate */
+	struct replay_slot *slots;
+	size_t n_slots;
+	size_t cap_slots;
+	size_t next_slot;
+};
+
+static uint64_t replay_splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static void replay_rng_seed(struct replay_rng *g, uint64_t seed)
+{
+	uint64_t sm = seed;
+	for (int i = 0; i < 4; i++)
+		g->s[i] = replay_splitmix64(&sm);
+}
+
+static inline uint64_t replay_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** (Blackman and Vigna). */
+static uint64_t replay_rng_next(struct replay_rng *g)
+{
+	uint64_t *s = g->s;
+	const uint64_t result = replay_rotl(s[1] * 5, 7) * 9;
+	const uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = replay_rotl(s[3], 45);
+	return result;
+}
+
+/* Uniform in [0, n) without modulo bias; n > 0. */
+static uint64_t replay_rng_below(struct replay_rng *g, uint64_t n)
+{
+	const uint64_t threshold = (0 - n) % n;
+	for (;;) {
+		uint64_t r = replay_rng_next(g);
+		if (r >= threshold)
+			return r % n;
+	}
+}
+
+static const char *replay_rng_pick(struct replay_rng *g, const char *const *items, size_t n)
+{
+	return items[replay_rng_below(g, n)];
+}
+
+/* Index drawn with probability weight[i] / total; total > 0. */
+static size_t replay_rng_weighted(struct replay_rng *g, const int64_t *weight, size_t n,
+				  int64_t total)
+{
+	int64_t r = (int64_t)replay_rng_below(g, (uint64_t)total);
+	for (size_t i = 0; i < n; i++) {
+		if (r < weight[i])
+			return i;
+		r -= weight[i];
+	}
+	return n - 1;
+}
+
+static bool replay_code_is_id_safe(const char *code)
+{
+	if (code == NULL || *code == '\0')
+		return false;
+	for (const char *p = code; *p; p++) {
+		char c = *p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == ':' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int replay_decimal_digits(uint64_t v)
+{
+	int n = 1;
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* The per-centre counts, checks and per-day apportionment. Own centre first,
+ * then the others of province.by_centre in file order. */
+static int replay_plan_centres(struct replay *r, const int64_t *day_weight, char *err,
+			       size_t err_len)
+{
+	const struct profile *p = r->profile;
+	size_t n = 1;
+
+	for (size_t i = 0; p->has_province && i < p->n_centres; i++)
+		if (p->centres[i].code == NULL || strcmp(p->centres[i].code, p->centre_code) != 0)
+			n++;
+	if (n > UINT16_MAX) {
+		snprintf(err, err_len, "province.by_centre: %zu centres, at most %u can be replayed",
+			 n, (unsigned)UINT16_MAX);
+		return -1;
+	}
+	r->centres = calloc(n, sizeof *r->centres);
+	if (r->centres == NULL) {
+		snprintf(err, err_len, "out of memory planning %zu centres", n);
+		return -1;
+	}
+	r->n_centres = n;
+
+	struct replay_centre *own = &r->centres[0];
+	own->code = p->centre_code;
+	for (int c = 0; c < CATEGORY_COUNT; c++)
+		own->accepted[c] = p->calls_by_category[c];
+
+	size_t k = 1;
+	for (size_t i = 0; p->has_province && i < p->n_centres; i++) {
+		const struct profile_centre *pc = &p->centres[i];
+		if (pc->code != NULL && strcmp(pc->code, p->centre_code) == 0)
+			continue;
+		struct replay_centre *rc = &r->centres[k++];
+		rc->code = pc->code;
+		if (pc->calls <= 0)
+			continue;
+		int64_t own_total = 0;
+		for (int c = 0; c < CATEGORY_COUNT; c++)
+			own_total += own->accepted[c];
+		if (own_total > 0)
+			profile_apportion(pc->calls, own->accepted, CATEGORY_COUNT, rc->accepted);
+		else
+			rc->accepted[CATEGORY_OTHER] = pc->calls;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		struct replay_centre *rc = &r->centres[i];
+		const char *field = i == 0 ? "centre.code" : "province.by_centre.code";
+
+		if (!replay_code_is_id_safe(rc->code)) {
+			snprintf(err, err_len,
+				 "%s: \"%s\" cannot be sent to the gateway API: use only "
+				 "A-Z a-z 0-9 . _ : -",
+				 field, rc->code != NULL ? rc->code : "");
+			return -1;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(r->centres[j].code, rc->code) == 0) {
+				snprintf(err, err_len, "%s: centre \"%s\" appears twice", field,
+					 rc->code);
+				return -1;
+			}
+		}
+		for (int c = 0; c < CATEGORY_COUNT; c++) {
+			if (rc->accepted[c] < 0) {
+				snprintf(err, err_len, "calls.by_category.%s: negative count",
+					 category_name((enum category)c));
+				return -1;
+			}
+			rc->accepted_total += rc->accepted[c];
+			rc->remaining[c] = rc->accepted[c];
+			/* An abandoned call never ends in the IVR. */
+			rc->abandon_weight[c] = c == CATEGORY_IVR_SELF_SERVICE ? 0 : rc->accepted[c];
+			rc->abandon_weight_total += rc->abandon_weight[c];
+		}
+		rc->remaining_total = rc->accepted_total;
+		rc->abandoned = (rc->accepted_total * REPLAY_ABANDON_PERCENT + 50) / 100;
+		rc->n_edge = rc->accepted_total >= 2 ? 2 : (int)rc->accepted_total;
+
+		/* "s<seed>-<centre>-<year>-<index>" and the event suffix "-<n>". */
+		uint64_t max_index = (uint64_t)(rc->accepted_total + rc->abandoned);
+		size_t id_len = 1 + (size_t)replay_decimal_digits(r->seed) + 1 + strlen(rc->code) +
+				1 + (size_t)replay_decimal_digits((uint64_t)r->year) + 1 +
+				(size_t)replay_decimal_digits(max_index) + 2;
+		if (id_len > REPLAY_ID_MAX - 1) {
+			snprintf(err, err_len,
+				 "%s: \"%s\" makes event ids of %zu characters with seed %" PRIu64
+				 "; the gateway API allows %d (use a shorter code or seed)",
+				 field, rc->code, id_len, r->seed, REPLAY_ID_MAX - 1);
+			return -1;
+		}
+
+		rc->day_accepted = calloc((size_t)r->days, sizeof(int64_t));
+		rc->day_abandoned = calloc((size_t)r->days, sizeof(int64_t));
+		if (rc->day_accepted == NULL || rc->day_abandoned == NULL) {
+			snprintf(err, err_len, "out of memory planning centre %s", rc->code);
+			return -1;
+		}
+		profile_apportion(rc->accepted_total - rc->n_edge, day_weight, (size_t)r->days,
+				  rc->day_accepted);
+		profile_apportion(rc->abandoned, day_weight, (size_t)r->days, rc->day_abandoned);
+		r->planned_calls += rc->accepted_total + rc->abandoned;
+	}
+	return 0;
+}
+
+/*
+ * Builds the plan. The day weights (weekday rhythm with a little day-to-day
+ * noise) are drawn first, then every count is fixed: what follows only decides
+ * where inside a day each call falls. The largest day buffer is sized here so
+ * that iteration never allocates.
+ */
+struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err, size_t err_len)
+{
+	struct replay *r = NULL;
+	int64_t *day_weight = NULL;
+
+	if (scaled == NULL || scaled->centre_code == NULL) {
+		snprintf(err, err_len, "centre.code: missing");
+		goto fail;
+	}
+	if (scaled->year < 1971 || scaled->year > 9998) {
+		snprintf(err, err_len, "year: %d cannot be replayed (1971..9998)", scaled->year);
+		goto fail;
+	}
+	r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	r->profile = scaled;
+	r->seed = seed;
+	r->year = scaled->year;
+	r->days = timeutil_days_in_year(scaled->year);
+	replay_rng_seed(&r->rng, seed);
+
+	day_weight = calloc((size_t)r->days, sizeof *day_weight);
+	if (day_weight == NULL) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	for (int d = 0; d < r->days; d++) {
+		int minute, weekday;
+		timeutil_local_clock(timeutil_local_midnight(r->year, 1, 1 + d), &minute, &weekday);
+		day_weight[d] = replay_weekday_weight[weekday] *
+				(int64_t)(90 + replay_rng_below(&r->rng, 21));
+	}
+	if (replay_plan_centres(r, day_weight, err, err_len) != 0)
+		goto fail;
+
+	size_t cap = 0;
+	for (int d = 0; d < r->days; d++) {
+		size_t on_day = 0;
+		for (size_t i = 0; i < r->n_centres; i++) {
+			const struct replay_centre *rc = &r->centres[i];
+			on_day += (size_t)(rc->day_accepted[d] + rc->day_abandoned[d]) + 2;
+		}
+		if (on_day > cap)
+			cap = on_day;
+	}
+	if (cap > UINT32_MAX) {
+		snprintf(err, err_len, "calls.total: too many calls in one day to plan");
+		goto fail;
+	}
+	r->slots = calloc(cap > 0 ? cap : 1, sizeof *r->slots);
+	if (r->slots == NULL) {
+		snprintf(err, err_len, "out of memory for %zu calls a day", cap);
+		goto fail;
+	}
+	r->cap_slots = cap;
+	free(day_weight);
+	return r;
+
+fail:
+	free(day_weight);
+	replay_free(r);
+	return NULL;
+}
+
+void replay_free(struct replay *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_centres; i++) {
+		free(r->centres[i].day_accepted);
+		free(r->centres[i].day_abandoned);
+	}
+	free(r->centres);
+	free(r->slots);
+	free(r);
+}
+
+/* Seconds after midnight by the hourly rhythm, in [lo, hi); hi > lo. */
+static int64_t replay_sample_offset(struct replay_rng *g, const int64_t *cum, int n_hours,
+				    int64_t lo, int64_t hi)
+{
+	for (;;) {
+		int64_t r = (int64_t)replay_rng_below(g, (uint64_t)cum[n_hours - 1]);
+		int h = 0;
+		while (cum[h] <= r)
+			h++;
+		int64_t s = (int64_t)h * 3600 + (int64_t)replay_rng_below(g, 3600);
+		if (s >= lo && s < hi)
+			return s;
+	}
+}
+
+static enum category replay_draw_accepted(struct replay_rng *g, struct replay_centre *rc)
+{
+	size_t c = replay_rng_weighted(g, rc->remaining, CATEGORY_COUNT, rc->remaining_total);
+	rc->remaining[c]--;
+	rc->remaining_total--;
+	return (enum category)c;
+}
+
+static enum category replay_draw_abandoned(struct replay_rng *g, const struct replay_centre *rc)
+{
+	if (rc->abandon_weight_total <= 0)
+		return CATEGORY_OTHER;
+	return (enum category)replay_rng_weighted(g, rc->abandon_weight, CATEGORY_COUNT,
+						  rc->abandon_weight_total);
+}
+
+static int replay_slot_compare(const void *a, const void *b)
+{
+	const struct replay_slot *x = a, *y = b;
+	if (x->offered_usec != y->offered_usec)
+		return x->offered_usec < y->offered_usec ? -1 : 1;
+	if (x->centre != y->centre)
+		return x->centre < y->centre ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+static void replay_push_slot(struct replay *r, int64_t offered_usec, size_t centre,
+			     enum category c, bool abandoned)
+{
+	struct replay_slot *s = &r->slots[r->n_slots];
+	s->offered_usec = offered_usec;
+	s->seq = (uint32_t)r->n_slots;
+	s->centre = (uint16_t)centre;
+	s->category = (uint8_t)c;
+	s->abandoned = abandoned ? 1 : 0;
+	r->n_slots++;
+}
+
+/*
+ * Draws local day d of every centre into the slot buffer, sorted by offered
+ * time. Day 0 starts with each centre's first boundary call at midnight and
+ * keeps its other calls strictly after it; the last day ends with the call at
+ * 23:59:00 and keeps the others strictly before it, so the boundary calls are
+ * each centre's first and last accepted calls. Day lengths come from the zone
+ * (23 or 25 hours across a DST change).
+ */
+static void replay_generate_day(struct replay *r, int d)
+{
+	const int64_t midnight = timeutil_local_midnight(r->year, 1, 1 + d);
+	const int64_t next_midnight = timeutil_local_midnight(r->year, 1, 2 + d);
+	const int64_t day_s = (next_midnight - midnight) / USEC_PER_SEC;
+	const int64_t last_offset = day_s - REPLAY_LAST_CALL_BEFORE_END_S;
+	const bool first_day = d == 0;
+	const bool last_day = d == r->days - 1;
+	int64_t cum[25];
+	int minute, weekday;
+
+	timeutil_local_clock(midnight, &minute, &weekday);
+	const int64_t *hour_weight = weekday >= 6 ? replay_hour_weekend : replay_hour_weekday;
+	int n_hours = (int)((day_s + 3599) / 3600);
+	if (n_hours > 25)
+		n_hours = 25;
+	if (n_hours < 1)
+		n_hours = 1;
+	for (int h = 0; h < n_hours; h++)
+		cum[h] = (h > 0 ? cum[h - 1] : 0) + hour_weight[h < 24 ? h : 23];
+
+	const int64_t lo = first_day ? 1 : 0;
+	const int64_t hi = last_day ? last_offset : day_s;
+
+	r->n_slots = 0;
+	r->next_slot = 0;
+	for (size_t i = 0; i < r->n_centres; i++) {
+		struct replay_centre *rc = &r->centres[i];
+
+		if (first_day && rc->n_edge >= 1)
+			replay_push_slot(r, midnight, i, replay_draw_accepted(&r->rng, rc), false);
+		if (last_day && rc->n_edge >= 2)
+			replay_push_slot(r, midnight + last_offset * USEC_PER_SEC, i,
+					 replay_draw_accepted(&r->rng, rc), false);
+		for (int64_t k = 0; k < rc->day_accepted[d]; k++) {
+			int64_t s = replay_sample_offset(&r->rng, cum, n_hours, lo, hi);
+			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
+					 replay_draw_accepted(&r->rng, rc), false);
+		}
+		for (int64_t k = 0; k < rc->day_abandoned[d]; k++) {
+			int64_t s = replay_sample_offset(&r->rng, cum, n_hours, lo, hi);
+			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
+					 replay_draw_abandoned(&r->rng, rc), true);
+		}
+	}
+	qsort(r->slots, r->n_slots, sizeof *r->slots, replay_slot_compare);
+}
+
+/* Dialled number, IVR path and caller flag that make the classifier choose c. */
+static void replay_choose_route(struct replay_rng *g, enum category c, struct replay_call *out)
+{
+	const char *path = "";
+
+	snprintf(out->dialled, sizeof out->dialled, "%s", REPLAY_DIALLED_NORMAL);
+	switch (c) {
+	case CATEGORY_CONSULTATION:
+		path = replay_rng_pick(g, replay_paths_consultation,
+				       N_ELEMENTS(replay_paths_consultation));
+		break;
+	case CATEGORY_COMPLAINT:
+		path = replay_rng_pick(g, replay_paths_complaint, N_ELEMENTS(replay_paths_complaint));
+		break;
+	case CATEGORY_BOOKING:
+		path = replay_rng_pick(g, replay_paths_booking, N_ELEMENTS(replay_paths_booking));
+		break;
+	case CATEGORY_EXPERT_QA:
+		path = replay_rng_pick(g, replay_paths_expert_qa, N_ELEMENTS(replay_paths_expert_qa));
+		break;
+	case CATEGORY_CRISIS: {
+		/* The three ways a call reaches crisis: the dedicated line, the
+		 * crisis menu, or the gateway flagging a recent crisis caller. */
+		uint64_t way = replay_rng_below(g, 100);
+		if (way < 40) {
+			snprintf(out->dialled, sizeof out->dialled, "%s", REPLAY_DIALLED_CRISIS);
+		} else if (way < 75) {
+			path = replay_rng_pick(g, replay_paths_crisis_menu,
+					       N_ELEMENTS(replay_paths_crisis_menu));
+		} else {
+			out->recent_crisis = true;
+			path = replay_rng_pick(g, replay_paths_flagged,
+					       N_ELEMENTS(replay_paths_flagged));
+		}
+		break;
+	}
+	case CATEGORY_SURVEY:
+		path = replay_rng_pick(g, replay_paths_survey, N_ELEMENTS(replay_paths_survey));
+		break;
+	case CATEGORY_IVR_SELF_SERVICE:
+		path = replay_rng_pick(g, replay_paths_self_service,
+				       N_ELEMENTS(replay_paths_self_service));
+		break;
+	case CATEGORY_OTHER:
+	case CATEGORY_COUNT:
+		path = replay_rng_pick(g, replay_paths_other, N_ELEMENTS(replay_paths_other));
+		break;
+	}
+	snprintf(out->ivr_path, sizeof out->ivr_path, "%s", path);
+}
+
+static void replay_add_event(struct replay_call *out, enum replay_event_type t, int64_t usec)
+{
+	out->events[out->n_events].type = t;
+	out->events[out->n_events].usec = usec;
+	out->n_events++;
+}
+
+/*
+ * Turns a slot into a full call. The details (caller, route, agents, waits
+ * and durations) come from a generator seeded by (seed, centre, index), so
+ * they do not depend on how many draws other calls used.
+ */
+static void replay_expand(struct replay *r, const struct replay_slot *s, struct replay_call *out)
+{
+	struct replay_centre *rc = &r->centres[s->centre];
+	const enum category c = (enum category)s->category;
+	struct replay_rng g;
+
+	memset(out, 0, sizeof *out);
+	out->centre = rc->code;
+	out->centre_index = s->centre;
+	out->index = ++rc->issued;
+	snprintf(out->call_id, sizeof out->call_id, "s%" PRIu64 "-%s-%d-%" PRIu64, r->seed,
+		 rc->code, r->year, out->index);
+	out->category = c;
+	out->offered_usec = s->offered_usec;
+
+	uint64_t mix = r->seed ^ (UINT64_C(0xd1b54a32d192ed03) * ((uint64_t)s->centre + 1)) ^
+		       (UINT64_C(0x8cb92ba72f3d8dd7) * out->index);
+	replay_rng_seed(&g, mix);
+
+	snprintf(out->caller, sizeof out->caller, "%s%08" PRIu64,
+		 replay_rng_pick(&g, replay_mobile_prefixes, N_ELEMENTS(replay_mobile_prefixes)),
+		 replay_rng_below(&g, 100000000));
+	replay_choose_route(&g, c, out);
+
+	int64_t t = s->offered_usec;
+	replay_add_event(out, REPLAY_EVENT_OFFERED, t);
+	if (s->abandoned) {
+		out->outcome = REPLAY_OUTCOME_ABANDONED;
+		t += (int64_t)(3 + replay_rng_below(&g, 60) + replay_rng_below(&g, 60)) * USEC_PER_SEC;
+		replay_add_event(out, REPLAY_EVENT_ABANDONED, t);
+		return;
+	}
+	if (c == CATEGORY_IVR_SELF_SERVICE) {
+		out->outcome = REPLAY_OUTCOME_SELF_SERVICE;
+		size_t plen = strlen(out->ivr_path); /* at most 2: see replay_paths_self_service */
+		memcpy(out->ivr_final_path, out->ivr_path, plen);
+		out->ivr_final_path[plen] = (char)('1' + replay_rng_below(&g, 4));
+		out->ivr_final_path[plen + 1] = '\0';
+		t += (int64_t)(20 + replay_rng_below(&g, 100) + replay_rng_below(&g, 60)) *
+		     USEC_PER_SEC;
+		replay_add_event(out, REPLAY_EVENT_IVR_COMPLETED, t);
+		t += (int64_t)(1 + replay_rng_below(&g, 5)) * USEC_PER_SEC;
+		replay_add_event(out, REPLAY_EVENT_ENDED, t);
+		return;
+	}
+
+	out->outcome = REPLAY_OUTCOME_HANDLED;
+	out->agent = 1 + (unsigned)replay_rng_below(&g, REPLAY_AGENTS);
+	int64_t wait_s = c == CATEGORY_CRISIS
+				 ? (int64_t)(1 + replay_rng_below(&g, 8))
+				 : (int64_t)(2 + replay_rng_below(&g, 24) + replay_rng_below(&g, 24));
+	int64_t handle_s = (int64_t)(20 + replay_rng_below(&g, 120) + replay_rng_below(&g, 180) +
+				     replay_rng_below(&g, 300));
+	if (c == CATEGORY_CRISIS)
+		handle_s += (int64_t)(300 + replay_rng_below(&g, 900));
+	t += wait_s * USEC_PER_SEC;
+	replay_add_event(out, REPLAY_EVENT_ANSWERED, t);
+	if (replay_rng_below(&g, 100) < 4) {
+		unsigned to = 1 + (unsigned)replay_rng_below(&g, REPLAY_AGENTS - 1);
+		out->transfer_agent = to >= out->agent ? to + 1 : to;
+		int64_t after_s = 5 + (int64_t)replay_rng_below(&g, (uint64_t)(handle_s - 10));
+		replay_add_event(out, REPLAY_EVENT_TRANSFERRED, t + after_s * USEC_PER_SEC);
+	}
+	replay_add_event(out, REPLAY_EVENT_ENDED, t + handle_s * USEC_PER_SEC);
+}
+
+bool replay_next(struct replay *r, struct replay_call *out)
+{
+	while (r->next_slot >= r->n_slots) {
+		if (r->next_day >= r->days)
+			return false;
+		replay_generate_day(r, r->next_day++);
+	}
+	replay_expand(r, &r->slots[r->next_slot++], out);
+	return true;
+}
+
+size_t replay_centre_count(const struct replay *r)
+{
+	return r->n_centres;
+}
+
+const char *replay_centre_code(const struct replay *r, size_t centre_index)
+{
+	return centre_index < r->n_centres ? r->centres[centre_index].code : NULL;
+}
+
+int64_t replay_planned_accepted(const struct replay *r, size_t centre_index, enum category c)
+{
+	if (centre_index >= r->n_centres || (unsigned)c >= CATEGORY_COUNT)
+		return 0;
+	return r->centres[centre_index].accepted[c];
+}
+
+int64_t replay_planned_abandoned(const struct replay *r, size_t centre_index)
+{
+	return centre_index < r->n_centres ? r->centres[centre_index].abandoned : 0;
+}
+
+int64_t replay_planned_calls(const struct replay *r)
+{
+	return r->planned_calls;
+}
+
+const char *replay_event_type_name(enum replay_event_type t)
+{
+	switch (t) {
+	case REPLAY_EVENT_OFFERED:
+		return "call.offered";
+	case REPLAY_EVENT_ANSWERED:
+		return "call.answered";
+	case REPLAY_EVENT_TRANSFERRED:
+		return "call.transferred";
+	case REPLAY_EVENT_IVR_COMPLETED:
+		return "call.ivr_completed";
+	case REPLAY_EVENT_ABANDONED:
+		return "call.abandoned";
+	case REPLAY_EVENT_ENDED:
+		return "call.ended";
+	}
+	return "unknown";
+}
+
+/* replay_new checked that every call id leaves room for "-<n>" (n < 10). */
+void replay_event_id(const struct replay_call *call, size_t i, char out[REPLAY_ID_MAX])
+{
+	size_t n = strnlen(call->call_id, REPLAY_ID_MAX - 3);
+
+	memcpy(out, call->call_id, n);
+	out[n] = '-';
+	out[n + 1] = (char)('1' + (i < REPLAY_MAX_EVENTS ? i : 0));
+	out[n + 2] = '\0';
+}
+
+/*
+ * Every string in a planned call is from a fixed alphabet (centre codes are
+ * checked in replay_new; numbers and paths are digits, '*' and '#'), so the
+ * JSON needs no escaping.
+ */
+int replay_format_event(const struct replay_call *call, size_t i, char *buf, size_t len)
+{
+	char event_id[REPLAY_ID_MAX];
+	char when[TIMEUTIL_RFC3339_LEN];
+	char extra[128];
+	int n;
+
+	if (i >= call->n_events)
+		return -1;
+	const struct replay_event *ev = &call->events[i];
+	replay_event_id(call, i, event_id);
+	timeutil_format_local(ev->usec, when);
+	extra[0] = '\0';
+	switch (ev->type) {
+	case REPLAY_EVENT_OFFERED:
+		snprintf(extra, sizeof extra, ",\"caller\":\"%s\",\"dialled\":\"%s\",\"ivr_path\":\"%s\"%s",
+			 call->caller, call->dialled, call->ivr_path,
+			 call->recent_crisis ? ",\"caller_flags\":[\"recent_crisis\"]" : "");
+		break;
+	case REPLAY_EVENT_ANSWERED:
+		snprintf(extra, sizeof extra, ",\"agent\":\"a%u\"", call->agent);
+		break;
+	case REPLAY_EVENT_TRANSFERRED:
+		snprintf(extra, sizeof extra, ",\"to_agent\":\"a%u\"", call->transfer_agent);
+		break;
+	case REPLAY_EVENT_IVR_COMPLETED:
+		snprintf(extra, sizeof extra, ",\"ivr_path\":\"%s\"", call->ivr_final_path);
+		break;
+	case REPLAY_EVENT_ABANDONED:
+	case REPLAY_EVENT_ENDED:
+		break;
+	}
+	n = snprintf(buf, len,
+		     "{\"event_id\":\"%s\",\"type\":\"%s\",\"call_id\":\"%s\",\"centre\":\"%s\","
+		     "\"time\":\"%s\"%s}",
+		     event_id, replay_event_type_name(ev->type), call->call_id, call->centre, when,
+		     extra);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
+}

@@ -1,0 +1,271 @@
+/* test_replay_e2e.c: a year profile replayed by hotline-sim through the real
+ * hotlined into real PostgreSQL, then exported by hotline-stats: the export's
+ * calls and province sections equal the scaled profile the simulator expected,
+ * also when the broker restarts in the middle of the replay. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+/* A broker on a fresh database that already knows the profile's centres, and
+ * a folder for the files the programs exchange. */
+struct e2e {
+	char dir[HARNESS_PATH_MAX];
+	char *db;
+	struct harness_broker broker;
+	char profile[HARNESS_PATH_MAX];
+	char secret_file[HARNESS_PATH_MAX + 16];
+	char expected[HARNESS_PATH_MAX + 16];
+	char actual[HARNESS_PATH_MAX + 16];
+};
+
+static const char *program(const char *env_var, const char *name)
+{
+	const char *p = harness_program(env_var);
+	ck_assert_msg(p != NULL, "%s was not built (%s is unset)", name, env_var);
+	return p;
+}
+
+/* The last part of a program's output: Check's messages are limited. */
+static const char *tail_of(const char *text)
+{
+	size_t n = text != NULL ? strlen(text) : 0;
+	return n > 1200 ? text + n - 1200 : (text != NULL ? text : "");
+}
+
+/* Runs argv and asserts exit status 0; returns stdout (free with free()). */
+static char *run_ok(const char *const argv[], const char *const env[])
+{
+	char *out = NULL, *err = NULL;
+	int code = -1;
+
+	ck_assert_msg(harness_run_full(argv, env, NULL, &out, &err, &code) == 0, "%s: %s", argv[0],
+		      harness_error());
+	if (code != 0)
+		fprintf(stderr, "%s %s exited %d\nstdout:\n%s\nstderr:\n%s\n", argv[0], argv[1],
+			code, out != NULL ? out : "", err != NULL ? err : "");
+	ck_assert_msg(code == 0, "%s %s exited %d; stderr ends:\n%s", argv[0], argv[1], code,
+		      tail_of(err));
+	free(err);
+	return out;
+}
+
+static void e2e_start(struct e2e *t, const char *profile_relative)
+{
+	const char *src = harness_source_dir();
+
+	ck_assert_ptr_nonnull(src);
+	memset(t, 0, sizeof *t);
+	ck_assert_msg(harness_tmpdir("replay", t->dir) == 0, "%s", harness_error());
+	snprintf(t->profile, sizeof t->profile, "%s/%s", src, profile_relative);
+	snprintf(t->expected, sizeof t->expected, "%s/expected.yaml", t->dir);
+	snprintf(t->actual, sizeof t->actual, "%s/actual.yaml", t->dir);
+
+	/* The centres are registered before the broker starts, so it knows them
+	 * from its first connection. */
+	t->db = harness_db_create(NULL);
+	ck_assert_msg(t->db != NULL, "%s", harness_error());
+	const char *import[] = {program(HARNESS_ENV_ADMIN_BIN, "hotline-admin"),
+				"--db", t->db, "centre", "import", t->profile, NULL};
+	free(run_ok(import, NULL));
+
+	struct harness_broker_options opt = {.database_url = t->db};
+	ck_assert_msg(harness_broker_start(&t->broker, &opt) == 0, "%s", harness_error());
+
+	snprintf(t->secret_file, sizeof t->secret_file, "%s/gateway.secret", t->dir);
+	FILE *f = fopen(t->secret_file, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s\n", t->broker.gateway_secret);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void e2e_stop(struct e2e *t)
+{
+	harness_broker_free(&t->broker);
+	harness_db_drop(t->db);
+	free(t->db);
+}
+
+/* Exports the year and compares it with the simulator's expectation. */
+static void assert_export_equals_expectation(struct e2e *t, const char *year, const char *centre)
+{
+	const char *stats = program(HARNESS_ENV_STATS_BIN, "hotline-stats");
+	const char *year_argv[] = {stats,    "--db",     t->db,     "--tz",  "Asia/Shanghai",
+				   "year",   "--year",   year,      "--centre", centre,
+				   "--format", "profile", "--out",  t->actual, NULL};
+	free(run_ok(year_argv, NULL));
+
+	const char *compare_argv[] = {stats,       "compare",       t->expected, t->actual,
+				      "--sections", "calls,province", NULL};
+	char *out = NULL;
+	int code = -1;
+	ck_assert_int_eq(harness_run(compare_argv, &out, &code), 0);
+	if (code != 0)
+		fprintf(stderr, "hotline-stats compare:\n%s\n", out != NULL ? out : "");
+	ck_assert_msg(code == 0, "the export differs from the replayed profile:\n%s", tail_of(out));
+	free(out);
+}
+
+/* The sim's own expect command prints what --expect-out wrote. */
+static void assert_expect_matches_expect_out(struct e2e *t, const char *scale)
+{
+	const char *argv[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"), "expect", "--profile",
+			      t->profile, "--scale", scale, NULL};
+	char *printed = run_ok(argv, NULL);
+	char *written = harness_read_file(t->expected, NULL);
+	ck_assert_ptr_nonnull(written);
+	ck_assert_str_eq(printed, written);
+	free(printed);
+	free(written);
+}
+
+START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
+{
+	struct e2e t;
+
+	e2e_start(&t, "data/nanjing-2019.yaml");
+	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
+			     "replay",        "--profile",   t.profile,
+			     "--scale",       "0.002",       "--seed",
+			     "1",             "--url",       t.broker.url,
+			     "--secret-file", t.secret_file, "--connections",
+			     "16",            "--expect-out", t.expected,
+			     NULL};
+	char *out = run_ok(sim, NULL);
+	ck_assert_msg(strstr(out, "hotline-sim: replayed ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "classified differently") == NULL, "%s", out);
+	free(out);
+	assert_expect_matches_expect_out(&t, "0.002");
+	assert_export_equals_expectation(&t, "2019", "nanjing");
+	e2e_stop(&t);
+}
+END_TEST
+
+/* The edge profile at full scale: a leap year, a centre with one call, a
+ * category without calls; the secret comes from the environment. */
+START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
+{
+	struct e2e t;
+	char secret_env[300];
+
+	e2e_start(&t, "tests/data/edge-2020.yaml");
+	snprintf(secret_env, sizeof secret_env, "HOTLINE_GATEWAY_SECRET=%s",
+		 t.broker.gateway_secret);
+	const char *env[] = {secret_env, NULL};
+	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
+			     "replay",       "--profile", t.profile,   "--scale", "1",
+			     "--seed",       "20",        "--url",     t.broker.url,
+			     "--tz",         "Asia/Shanghai",          "--expect-out",
+			     t.expected,     NULL};
+	char *out = run_ok(sim, env);
+	ck_assert_msg(strstr(out, "replayed 326 of 326 calls") != NULL, "%s", out);
+	free(out);
+	assert_expect_matches_expect_out(&t, "1");
+	assert_export_equals_expectation(&t, "2020", "edge");
+	e2e_stop(&t);
+}
+END_TEST
+
+/* Starts hotline-sim without waiting; its stdout and stderr go to log. */
+static pid_t spawn_sim(const char *const argv[], const char *log)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = -1;
+
+	ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+	ck_assert_int_eq(posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC,
+							  0644),
+			 0);
+	ck_assert_int_eq(posix_spawn_file_actions_adddup2(&fa, 1, 2), 0);
+	ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* The broker stops (SIGTERM) and starts again while the simulator is
+ * replaying: the simulator retries the same events, and the export still
+ * equals the profile, with no call lost or counted twice. */
+START_TEST(test_replay_survives_a_broker_restart)
+{
+	struct e2e t;
+	char log[HARNESS_PATH_MAX + 16];
+	int status = 0;
+
+	e2e_start(&t, "data/nanjing-2019.yaml");
+	snprintf(log, sizeof log, "%s/sim.log", t.dir);
+	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
+			     "replay",        "--profile",   t.profile,
+			     "--scale",       "0.005",       "--seed",
+			     "3",             "--url",       t.broker.url,
+			     "--secret-file", t.secret_file, "--retry-for",
+			     "90",            "--expect-out", t.expected,
+			     NULL};
+	pid_t pid = spawn_sim(sim, log);
+
+	/* Wait until the replay is under way, then restart the broker. */
+	const char *count_sql = "SELECT count(*) FROM call_events";
+	for (int i = 0; i < 200 && harness_pg_query_int(t.db, count_sql) < 500; i++)
+		usleep(50000);
+	bool running = waitpid(pid, &status, WNOHANG) == 0;
+	int restarted = running ? harness_broker_restart(&t.broker) : -1;
+	if (running && restarted != 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	ck_assert_msg(running, "the replay finished before the broker could be restarted");
+	ck_assert_msg(restarted == 0, "%s", harness_error());
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	char *text = harness_read_file(log, NULL);
+	ck_assert_ptr_nonnull(text);
+	fprintf(stderr, "hotline-sim across a broker restart:\n%s\n", text);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hotline-sim failed:\n%s",
+		      tail_of(text));
+	ck_assert_msg(strstr(text, "hotline-sim: replayed ") != NULL, "%s", tail_of(text));
+	ck_assert_msg(strstr(text, ", 0 retries,") == NULL,
+		      "the restart went unnoticed: the replay must have finished first\n%s",
+		      tail_of(text));
+	free(text);
+	assert_export_equals_expectation(&t, "2019", "nanjing");
+	e2e_stop(&t);
+}
+END_TEST
+
+static Suite *replay_e2e_suite(void)
+{
+	Suite *s = suite_create("replay_e2e");
+	TCase *tc = tcase_create("replay");
+
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_nanjing_at_small_scale_exports_exactly_the_scaled_profile);
+	tcase_add_test(tc, test_edge_profile_at_full_scale_exports_exactly_the_profile);
+	tcase_add_test(tc, test_replay_survives_a_broker_restart);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	/* Start the shared servers here, so forked tests share them. */
+	if (harness_shared_pg() == NULL || harness_shared_redis_port() < 0) {
+		fprintf(stderr, "cannot start the test servers: %s\n", harness_error());
+		return 1;
+	}
+	SRunner *sr = srunner_create(replay_e2e_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,659 @@
+/* test_stats.c: hotline-stats against a real PostgreSQL. A fresh database
+ * (random name, dropped at the end) gets the migrations and a handful of
+ * calls placed on the edges that matter: outcomes that are not accepted calls,
+ * the first and last seconds of a local year, several centres with ties, and
+ * names that need CSV quoting. The tests run the built program and check its
+ * year export (profile, CSV, JSON), its day export by hour, and compare's
+ * exit codes.
+ *
+ * Needs HOTLINE_TEST_PG: a conninfo to a server where it may create databases
+ * (tools/test sets it). Without it the suite fails, loudly, rather than skip.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "db.h"
+#include "profile.h"
+
+static char test_db_name[64];
+static char *test_conninfo; /* HOTLINE_TEST_PG with dbname replaced */
+static char test_dir[256];  /* a scratch folder for exported files */
+static pid_t setup_pid;
+
+/* ------------------------------------------------------------------------ */
+/* Suite-wide fixture: the database                                          */
+/* ------------------------------------------------------------------------ */
+
+/* HOTLINE_TEST_PG with dbname set to name, as a key='value' conninfo. */
+static char *conninfo_with_dbname(const char *base, const char *name)
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(base, &err);
+	size_t cap = 1024, len = 0;
+	char *out;
+
+	if (opts == NULL) {
+		fprintf(stderr, "test_stats: HOTLINE_TEST_PG is not a conninfo: %s\n",
+			err ? err : "unknown error");
+		PQfreemem(err);
+		return NULL;
+	}
+	out = malloc(cap);
+	if (out == NULL)
+		goto out;
+	out[0] = '\0';
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		const char *val = strcmp(o->keyword, "dbname") == 0 ? NULL : o->val;
+		if (val == NULL || *val == '\0')
+			continue;
+		size_t need = len + strlen(o->keyword) + 2 * strlen(val) + 8;
+		if (need > cap) {
+			cap = need * 2;
+			char *grown = realloc(out, cap);
+			if (grown == NULL) {
+				free(out);
+				out = NULL;
+				goto out;
+			}
+			out = grown;
+		}
+		len += (size_t)sprintf(out + len, "%s='", o->keyword);
+		for (const char *c = val; *c; c++) {
+			if (*c == '\'' || *c == '\\')
+				out[len++] = '\\';
+			out[len++] = *c;
+		}
+		out[len++] = '\'';
+		out[len++] = ' ';
+		out[len] = '\0';
+	}
+	char *full = NULL;
+	if (asprintf(&full, "%sdbname='%s'", out, name) < 0)
+		full = NULL;
+	free(out);
+	out = full;
+out:
+	PQconninfoFree(opts);
+	return out;
+}
+
+static int admin_exec(const char *sql)
+{
+	char err[1024];
+	PGconn *conn = db_connect(getenv("HOTLINE_TEST_PG"), NULL, err, sizeof err);
+	if (conn == NULL) {
+		fprintf(stderr, "test_stats: %s\n", err);
+		return -1;
+	}
+	PGresult *r = db_exec(conn, sql, 0, NULL, err, sizeof err);
+	if (r == NULL)
+		fprintf(stderr, "test_stats: %s: %s\n", sql, err);
+	PQclear(r);
+	PQfinish(conn);
+	return r == NULL ? -1 : 0;
+}
+
+static void drop_test_database(void)
+{
+	char sql[160];
+
+	/* Only the process that created it; forked tests leave it alone. */
+	if (test_db_name[0] == '\0' || getpid() != setup_pid)
+		return;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", test_db_name);
+	if (admin_exec(sql) == 0)
+		test_db_name[0] = '\0';
+	if (test_dir[0] != '\0') {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_stats: could not remove %s\n", test_dir);
+		test_dir[0] = '\0';
+	}
+}
+
+static int insert_centre(PGconn *conn, const char *code, const char *name, const char *province)
+{
+	char err[1024];
+	const char *params[3] = {code, name, province};
+	PGresult *r = db_exec(conn, "INSERT INTO centres (code, name, province) VALUES ($1, $2, $3)",
+			      3, params, err, sizeof err);
+	if (r == NULL) {
+		fprintf(stderr, "test_stats: inserting centre %s: %s\n", code, err);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* One call: outcome NULL means still in progress (queued). */
+static int insert_call(PGconn *conn, const char *centre, const char *category,
+		       const char *offered_at, const char *outcome)
+{
+	static int seq;
+	char err[1024], call_id[32];
+	const char *state = outcome == NULL		      ? "queued"
+			    : strcmp(outcome, "abandoned") == 0 ? "abandoned"
+								: "ended";
+
+	snprintf(call_id, sizeof call_id, "t-%06d", ++seq);
+	const char *params[6] = {centre, call_id, state, category, offered_at, outcome};
+	PGresult *r = db_exec(conn,
+			      "INSERT INTO calls (centre, call_id, state, category, queue, priority,"
+			      " rule, caller_hash, caller_masked, dialled, ivr_path, offered_at,"
+			      " ended_at, outcome)"
+			      " VALUES ($1, $2, $3, $4, 'general', 5, 'test', '\\x00'::bytea,"
+			      " '138****0000', '12320', '', $5::timestamptz,"
+			      " CASE WHEN $6::text IS NULL THEN NULL ELSE $5::timestamptz END, $6)",
+			      6, params, err, sizeof err);
+	if (r == NULL) {
+		fprintf(stderr, "test_stats: inserting a call at %s: %s\n", offered_at, err);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+struct call_row {
+	const char *centre, *category, *offered_at, *outcome;
+};
+
+/* The data every test reads. In Asia/Shanghai, centre edge accepted 8 calls
+ * in 2019: consultation 3, booking 2, ivr_self_service 1, complaint 1 (the
+ * year's last minute), crisis 1 (its first second). */
+static const struct call_row calls_fixture[] = {
+	{"edge", "consultation", "2019-03-04T09:15:00+08:00", "handled"},
+	{"edge", "consultation", "2019-03-04T09:40:00+08:00", "handled"},
+	{"edge", "consultation", "2019-06-01T10:00:00+08:00", "handled"},
+	{"edge", "booking", "2019-03-04T14:05:00+08:00", "handled"},
+	{"edge", "booking", "2019-03-04T00:30:00+08:00", "handled"},
+	{"edge", "ivr_self_service", "2019-03-03T23:59:59+08:00", "self_service"},
+	{"edge", "complaint", "2019-12-31T23:59:30+08:00", "handled"},
+	{"edge", "crisis", "2019-01-01T00:00:00+08:00", "handled"},
+	/* Not accepted calls. */
+	{"edge", "consultation", "2019-03-04T09:50:00+08:00", "abandoned"},
+	{"edge", "consultation", "2019-07-01T08:00:00+08:00", "abandoned"},
+	{"edge", "booking", "2019-03-04T11:00:00+08:00", NULL},
+	/* Outside the local year 2019 (inside it in UTC for the first). */
+	{"edge", "consultation", "2020-01-01T00:00:10+08:00", "handled"},
+	{"edge", "consultation", "2018-12-31T23:59:59+08:00", "handled"},
+	/* Other centres: river 3, alpha 1, one 1 (alpha before one: a tie, by code). */
+	{"river", "consultation", "2019-03-04T09:05:00+08:00", "handled"},
+	{"river", "booking", "2019-05-05T10:00:00+08:00", "handled"},
+	{"river", "other", "2019-05-06T10:00:00+08:00", "handled"},
+	{"river", "booking", "2019-05-07T10:00:00+08:00", "abandoned"},
+	{"one", "other", "2019-08-08T08:08:08+08:00", "handled"},
+	{"alpha", "survey", "2019-09-09T09:09:09+08:00", "handled"},
+};
+
+static int setup_database(void)
+{
+	const char *base = getenv("HOTLINE_TEST_PG");
+	const char *src = getenv("HOTLINE_SOURCE_DIR");
+	char sql[160], err[1024], sql_dir[1024];
+	PGconn *conn;
+	int rc = -1;
+
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	snprintf(test_db_name, sizeof test_db_name, "hotline_stats_%ld_%08x", (long)getpid(),
+		 (unsigned)rand());
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", test_db_name);
+	if (admin_exec(sql) != 0) {
+		test_db_name[0] = '\0';
+		return -1;
+	}
+	test_conninfo = conninfo_with_dbname(base, test_db_name);
+	if (test_conninfo == NULL)
+		return -1;
+	conn = db_connect(test_conninfo, NULL, err, sizeof err);
+	if (conn == NULL) {
+		fprintf(stderr, "test_stats: %s\n", err);
+		return -1;
+	}
+	snprintf(sql_dir, sizeof sql_dir, "%s/sql", src);
+	if (db_migrate(conn, sql_dir, NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "test_stats: migrating: %s\n", err);
+		goto out;
+	}
+	if (insert_centre(conn, "edge", "Edge, \"Test\" 中心", "测试省") != 0 ||
+	    insert_centre(conn, "river", "River \"North\", 北", "测试省") != 0 ||
+	    insert_centre(conn, "one", "Single, call", "测试省") != 0 ||
+	    insert_centre(conn, "alpha", "Alpha", "测试省") != 0 ||
+	    insert_centre(conn, "idle", "Idle", "测试省") != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof calls_fixture / sizeof *calls_fixture; i++) {
+		const struct call_row *c = &calls_fixture[i];
+		if (insert_call(conn, c->centre, c->category, c->offered_at, c->outcome) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	PQfinish(conn);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running the program                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Runs hotline-stats with args (NULL-terminated, without argv[0]); its
+ * standard output is returned in *out (may be NULL), its standard error goes
+ * to the test log. Returns the exit status, or -1 if it did not exit. */
+static int run_stats(const char *const *args, char **out)
+{
+	const char *bin = getenv("HOTLINE_STATS_BIN");
+	const char *argv[32];
+	int fds[2];
+	size_t n = 0;
+
+	ck_assert_msg(bin != NULL, "HOTLINE_STATS_BIN is not set (tests/meson.build sets it)");
+	argv[n++] = bin;
+	for (size_t i = 0; args[i] != NULL && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		ssize_t got = read(fds[0], buf + len, cap - len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fds[0]);
+	buf[len] = '\0';
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		ck_assert_int_eq(errno, EINTR);
+	if (out != NULL)
+		*out = buf;
+	else
+		free(buf);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void scratch_path(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", test_dir, name);
+}
+
+/* Exports the year as a profile file and loads it (the loader validates it). */
+static struct profile *export_year(const char *zone, const char *centre, const char *file)
+{
+	char path[512], err[1024];
+	struct profile *p = NULL;
+
+	scratch_path(path, sizeof path, file);
+	const char *args[] = {"--db", test_conninfo, "--tz", zone, "year", "--year", "2019",
+			      "--centre", centre, "--out", path, NULL};
+	ck_assert_int_eq(run_stats(args, NULL), 0);
+	ck_assert_msg(profile_load_file(path, &p, err, sizeof err) == 0, "%s", err);
+	return p;
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	char *buf = malloc(1 << 20);
+	ck_assert_ptr_nonnull(buf);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* year                                                                      */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_year_counts_accepted_calls_by_category)
+{
+	struct profile *p = export_year("Asia/Shanghai", "edge", "edge-2019.yaml");
+
+	ck_assert_str_eq(p->profile, "edge-2019");
+	ck_assert_int_eq(p->year, 2019);
+	ck_assert_str_eq(p->centre_code, "edge");
+	ck_assert_str_eq(p->centre_name, "Edge, \"Test\" 中心");
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_CONSULTATION], 3);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_BOOKING], 2);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_IVR_SELF_SERVICE], 1);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_COMPLAINT], 1);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_CRISIS], 1);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_SURVEY], 0);
+	ck_assert_int_eq(p->calls_total, 8);
+	ck_assert_int_eq(p->work_orders_city, 0);
+	ck_assert_int_eq(p->work_orders_province, 0);
+	ck_assert(!p->has_bookings);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_year_boundaries_follow_the_time_zone)
+{
+	/* In UTC the call at 2020-01-01T00:00:10+08:00 is still 2019 and the one at
+	 * 2019-01-01T00:00:00+08:00 is 2018: consultation 4, crisis 0. */
+	struct profile *p = export_year("UTC", "edge", "edge-2019-utc.yaml");
+
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_CONSULTATION], 4);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_CRISIS], 0);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_COMPLAINT], 1);
+	ck_assert_int_eq(p->calls_total, 8);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_year_province_lists_centres_by_calls_then_code)
+{
+	struct profile *p = export_year("Asia/Shanghai", "edge", "edge-2019-province.yaml");
+	static const char *const codes[] = {"edge", "river", "alpha", "one"};
+	static const int64_t calls[] = {8, 3, 1, 1};
+
+	ck_assert(p->has_province);
+	ck_assert_str_eq(p->province_name, "测试省");
+	ck_assert_uint_eq(p->n_centres, 4); /* idle had no calls */
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(p->centres[i].code, codes[i]);
+		ck_assert_int_eq(p->centres[i].calls, calls[i]);
+	}
+	ck_assert_str_eq(p->centres[1].name, "River \"North\", 北");
+	ck_assert_int_eq(p->province_total, 13);
+	profile_free(p);
+
+	/* A centre without calls still appears in its own export. */
+	p = export_year("Asia/Shanghai", "idle", "idle-2019.yaml");
+	ck_assert_int_eq(p->calls_total, 0);
+	ck_assert_uint_eq(p->n_centres, 5);
+	ck_assert_str_eq(p->centres[4].code, "idle");
+	ck_assert_int_eq(p->centres[4].calls, 0);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_year_profile_states_its_definitions_in_a_comment)
+{
+	char path[512];
+	scratch_path(path, sizeof path, "edge-2019-definitions.yaml");
+	const char *args[] = {"--db", test_conninfo, "year", "--year", "2019", "--centre", "edge",
+			      "--out", path, NULL};
+	ck_assert_int_eq(run_stats(args, NULL), 0);
+	char *text = read_file(path);
+	ck_assert_msg(text[0] == '#', "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "handled"));
+	ck_assert_ptr_nonnull(strstr(text, "self_service"));
+	ck_assert_ptr_nonnull(strstr(text, "abandoned calls and calls still in progress are not"));
+	ck_assert_ptr_nonnull(strstr(text, "Asia/Shanghai"));
+	ck_assert_ptr_nonnull(strstr(text, "\nschema: hotline-year-profile/1\n"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_year_csv_quotes_names)
+{
+	char *out = NULL;
+	const char *args[] = {"--db", test_conninfo, "year", "--year", "2019", "--centre", "edge",
+			      "--format", "csv", NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\ncategory,calls\nconsultation,3\ncomplaint,1\n"
+					  "booking,2\nexpert_qa,0\ncrisis,1\nsurvey,0\n"
+					  "ivr_self_service,1\nother,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nsource,work_orders\ncity_12345,0\nprovince_12345,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncentre_code,centre_name,calls\n"
+					  "edge,\"Edge, \"\"Test\"\" 中心\",8\n"
+					  "river,\"River \"\"North\"\", 北\",3\n"
+					  "alpha,Alpha,1\n"
+					  "one,\"Single, call\",1\n"));
+	ck_assert_msg(strncmp(out, "# ", 2) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "self_service"));
+	free(out);
+}
+END_TEST
+
+START_TEST(test_year_json_carries_definitions)
+{
+	char *out = NULL;
+	json_error_t jerr;
+	const char *args[] = {"--db", test_conninfo, "year", "--year", "2019", "--centre", "edge",
+			      "--format", "json", NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s: %s", jerr.text, out);
+	json_t *calls = json_object_get(root, "calls");
+	ck_assert_int_eq(json_integer_value(json_object_get(calls, "total")), 8);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(calls, "by_category"), "booking")),
+		2);
+	json_t *definitions = json_object_get(root, "definitions");
+	ck_assert_ptr_nonnull(definitions);
+	ck_assert_str_eq(json_string_value(json_object_get(definitions, "time_zone")),
+			 "Asia/Shanghai");
+	json_t *outcomes = json_object_get(definitions, "accepted_outcomes");
+	ck_assert_uint_eq(json_array_size(outcomes), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(outcomes, 0)), "handled");
+	ck_assert_str_eq(json_string_value(json_array_get(outcomes, 1)), "self_service");
+	json_decref(root);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_year_refuses_an_unknown_centre)
+{
+	const char *args[] = {"--db", test_conninfo, "year", "--year", "2019", "--centre", "nosuch",
+			      NULL};
+	ck_assert_int_eq(run_stats(args, NULL), 2);
+	const char *bad_year[] = {"--db", test_conninfo, "year", "--year", "19", "--centre",
+				  "edge", NULL};
+	ck_assert_int_eq(run_stats(bad_year, NULL), 2);
+	const char *bad_zone[] = {"--db", test_conninfo, "--tz", "Mars/Olympus", "year", "--year",
+				  "2019", "--centre", "edge", NULL};
+	ck_assert_int_eq(run_stats(bad_zone, NULL), 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* day                                                                       */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_day_counts_by_local_hour)
+{
+	char *out = NULL;
+	const char *args[] = {"--db", test_conninfo, "day", "--date", "2019-03-04", "--centre",
+			      "edge", "--format", "csv", NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	/* consultation 09:15 and 09:40; booking 00:30 and 14:05; the 23:59:59 call of
+	 * the day before, the abandoned 09:50 and the queued 11:00 do not count. */
+	ck_assert_ptr_nonnull(strstr(out, "\ncategory,calls\nconsultation,2\ncomplaint,0\n"
+					  "booking,2\nexpert_qa,0\ncrisis,0\nsurvey,0\n"
+					  "ivr_self_service,0\nother,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nhour,consultation,complaint,booking,expert_qa,crisis,"
+					  "survey,ivr_self_service,other,total\n0,0,0,1,0,0,0,0,0,1\n"
+					  "1,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n9,2,0,0,0,0,0,0,0,2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n11,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n14,0,0,1,0,0,0,0,0,1\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n23,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\noutcome,calls\naccepted,4\nabandoned,1\n"));
+	free(out);
+
+	/* All centres, as JSON: river's 09:05 call joins hour 9. */
+	const char *all[] = {"--db", test_conninfo, "day", "--date", "2019-03-04", "--format",
+			     "json", NULL};
+	json_error_t jerr;
+	ck_assert_int_eq(run_stats(all, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s: %s", jerr.text, out);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "accepted")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "abandoned")), 1);
+	json_t *hours = json_object_get(root, "by_hour");
+	ck_assert_uint_eq(json_array_size(hours), 24);
+	json_t *nine = json_array_get(hours, 9);
+	ck_assert_int_eq(json_integer_value(json_object_get(nine, "hour")), 9);
+	ck_assert_int_eq(json_integer_value(
+				 json_object_get(json_object_get(nine, "by_category"), "consultation")),
+			 3);
+	ck_assert_ptr_nonnull(json_object_get(root, "definitions"));
+	json_decref(root);
+	free(out);
+
+	/* Text, in UTC: the 00:30 Shanghai booking belongs to 2019-03-03 there. */
+	const char *text[] = {"--db", test_conninfo, "--tz", "UTC", "day", "--date", "2019-03-04",
+			      "--centre", "edge", NULL};
+	ck_assert_int_eq(run_stats(text, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "abandoned calls: 1\n"));
+	ck_assert_ptr_nonnull(strstr(out, "UTC"));
+	ck_assert_ptr_nonnull(strstr(out, "\n01    "));
+	/* 09:15 and 09:40 +08:00 are 01:15 and 01:40 UTC. */
+	char *row = strstr(out, "\n01    ");
+	ck_assert_int_eq(atoi(row + 7), 2);
+	free(out);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* compare                                                                   */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(test_compare_exit_codes)
+{
+	char expected[512], changed[512], *out = NULL;
+	struct profile *p = export_year("Asia/Shanghai", "edge", "compare-expected.yaml");
+
+	scratch_path(expected, sizeof expected, "compare-expected.yaml");
+	scratch_path(changed, sizeof changed, "compare-changed.yaml");
+
+	const char *same[] = {"compare", expected, expected, NULL};
+	ck_assert_int_eq(run_stats(same, &out), 0);
+	free(out);
+
+	/* One booking call more, kept valid: total and own province entry follow. */
+	p->calls_by_category[CATEGORY_BOOKING]++;
+	p->calls_total++;
+	p->centres[0].calls++;
+	p->province_total++;
+	FILE *f = fopen(changed, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(profile_write_yaml(p, f), 0);
+	fclose(f);
+
+	const char *differ[] = {"compare", expected, changed, NULL};
+	ck_assert_int_eq(run_stats(differ, &out), 1);
+	ck_assert_ptr_nonnull(strstr(out, "calls.by_category.booking: expected 2, got 3\n"));
+	ck_assert_ptr_nonnull(strstr(out, "province.by_centre[edge].calls: expected 8, got 9\n"));
+	free(out);
+
+	const char *work_orders_only[] = {"compare", expected, changed, "--sections",
+					  "work_orders", NULL};
+	ck_assert_int_eq(run_stats(work_orders_only, &out), 0);
+	free(out);
+	const char *bad_section[] = {"compare", expected, changed, "--sections", "cals", NULL};
+	ck_assert_int_eq(run_stats(bad_section, NULL), 2);
+	const char *missing[] = {"compare", expected, "/nonexistent/profile.yaml", NULL};
+	ck_assert_int_eq(run_stats(missing, NULL), 2);
+	const char *one_file[] = {"compare", expected, NULL};
+	ck_assert_int_eq(run_stats(one_file, NULL), 2);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_help_says_what_counts)
+{
+	char *out = NULL;
+	const char *args[] = {"--help", NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "abandoned calls and calls still in progress are"));
+	ck_assert_ptr_nonnull(strstr(out, "self_service"));
+	free(out);
+}
+END_TEST
+
+static Suite *stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *year = tcase_create("year");
+	TCase *day = tcase_create("day");
+	TCase *compare = tcase_create("compare");
+
+	tcase_add_test(year, test_year_counts_accepted_calls_by_category);
+	tcase_add_test(year, test_year_boundaries_follow_the_time_zone);
+	tcase_add_test(year, test_year_province_lists_centres_by_calls_then_code);
+	tcase_add_test(year, test_year_profile_states_its_definitions_in_a_comment);
+	tcase_add_test(year, test_year_csv_quotes_names);
+	tcase_add_test(year, test_year_json_carries_definitions);
+	tcase_add_test(year, test_year_refuses_an_unknown_centre);
+	suite_add_tcase(s, year);
+	tcase_add_test(day, test_day_counts_by_local_hour);
+	suite_add_tcase(s, day);
+	tcase_add_test(compare, test_compare_exit_codes);
+	tcase_add_test(compare, test_help_says_what_counts);
+	suite_add_tcase(s, compare);
+	return s;
+}
+
+int main(void)
+{
+	const char *tmp = getenv("HOTLINE_TEST_TMPDIR");
+	int failed;
+
+	if (getenv("HOTLINE_TEST_PG") == NULL || *getenv("HOTLINE_TEST_PG") == '\0') {
+		fprintf(stderr, "test_stats: FAILED: HOTLINE_TEST_PG is not set. This integration "
+				"test needs a PostgreSQL server where it may create databases; run "
+				"it through tools/test, or set HOTLINE_TEST_PG to a conninfo such "
+				"as \"host=127.0.0.1 port=5432 user=hotline dbname=hotline\".\n");
+		return EXIT_FAILURE;
+	}
+	if (getenv("HOTLINE_SOURCE_DIR") == NULL || getenv("HOTLINE_STATS_BIN") == NULL) {
+		fprintf(stderr, "test_stats: FAILED: HOTLINE_SOURCE_DIR and HOTLINE_STATS_BIN must "
+				"be set (tests/meson.build sets them)\n");
+		return EXIT_FAILURE;
+	}
+	setup_pid = getpid();
+	atexit(drop_test_database);
+	snprintf(test_dir, sizeof test_dir, "%s/hotline-stats-test.XXXXXX",
+		 tmp && *tmp ? tmp : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"));
+	if (mkdtemp(test_dir) == NULL) {
+		fprintf(stderr, "test_stats: FAILED: cannot create %s: %s\n", test_dir,
+			strerror(errno));
+		test_dir[0] = '\0';
+		return EXIT_FAILURE;
+	}
+	if (setup_database() != 0) {
+		fprintf(stderr, "test_stats: FAILED: could not prepare the test database\n");
+		return EXIT_FAILURE;
+	}
+
+	SRunner *sr = srunner_create(stats_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	free(test_conninfo);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
