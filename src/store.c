@@ -353,7 +353,7 @@ static const char store_sql_events[] =
 	" WHERE c.outcome IS NULL ORDER BY e.seq";
 static const char store_sql_ingest[] =
 	"SELECT idx, finding, encode(stored_hash, 'hex'), stored_result, call_state"
-	" FROM hotline_ingest($1::jsonb)";
+	" FROM hotline_ingest($1::json)";
 
 /* Recovery pipeline: results 0 BEGIN, 1 centres, 2 calls, 3 events, 4 COMMIT,
  * 5 PREPARE ingest, then the sync. */
