@@ -111,6 +111,12 @@ bool store_is_ready(const struct store *s);
 /* "up", "connecting", "recovering" or "down". */
 const char *store_state_name(const struct store *s);
 
+/* Asks for memory to be rebuilt: once the batch in flight is answered,
+ * every queued op fails (STORE_UNAVAILABLE) and recovery runs again on the
+ * same connection. For when a finding shows that the caller's memory and
+ * the database disagree. */
+void store_request_resync(struct store *s);
+
 /* Re-reads the centre list (recover_centre hook) when the connection is
  * next idle; used on SIGHUP after an operator added a centre. */
 void store_refresh_centres(struct store *s);

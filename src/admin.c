@@ -78,8 +78,10 @@ static int admin_centre(PGconn *conn, int argc, char **argv)
 		}
 		const char *province = p->has_province ? p->province_name : NULL;
 		int rc = 0;
-		if (PQresultStatus(PQexec(conn, "BEGIN")) != PGRES_COMMAND_OK)
+		PGresult *begin = PQexec(conn, "BEGIN");
+		if (PQresultStatus(begin) != PGRES_COMMAND_OK)
 			rc = 1;
+		PQclear(begin);
 		if (rc == 0)
 			rc = admin_upsert_centre(conn, p->centre_code, p->centre_name, province);
 		for (size_t i = 0; rc == 0 && i < p->n_centres; i++)

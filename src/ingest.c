@@ -338,6 +338,27 @@ static void ingest_answer_finding(struct ingest_op *op)
 	metrics_count_event(in->metrics, s->ev.type, EVRES_REJECTED);
 }
 
+/* A write came back with a finding: the database knew the event or the call
+ * and memory did not. The common case is an offer that memory took for a new
+ * call (a retry of an old call, or a reuse of its id): that call exists in
+ * memory only through this one event, so forgetting it makes memory right
+ * again. Anything else means memory went wrong further, and is rebuilt. */
+static void ingest_reconcile(struct ingest *in, struct ingest_op *op)
+{
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, op->sop.ev.centre, op->sop.ev.call_id);
+	struct live_call *lc = strmap_get(in->calls, key, klen);
+
+	if (op->sop.ev.type == EVENT_OFFERED && lc != NULL && lc->events == op->lev &&
+	    op->lev != NULL && op->lev->next_in_call == NULL) {
+		ingest_forget_call(in, lc);
+		return;
+	}
+	log_warn("ingest", "event %s of call %s: memory disagreed with PostgreSQL; reloading",
+		 op->sop.ev.event_id, op->sop.ev.call_id);
+	store_request_resync(in->store);
+}
+
 /* store_op.done: see store.h for the contract. */
 static void ingest_on_done(struct store_op *sop, enum store_status status)
 {
@@ -358,6 +379,8 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 	if (sop->finding != STORE_FOUND_NOTHING) {
 		ingest_answer_finding(op);
 		ingest_answer_followers(op, 503, NULL);
+		if (sop->kind == STORE_OP_WRITE)
+			ingest_reconcile(in, op);
 		free(op);
 		return;
 	}

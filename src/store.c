@@ -356,8 +356,9 @@ static const char store_sql_ingest[] =
 	" FROM hotline_ingest($1::json)";
 
 /* Recovery pipeline: results 0 BEGIN, 1 centres, 2 calls, 3 events, 4 COMMIT,
- * 5 PREPARE ingest, then the sync. */
-enum { RECOVERY_RESULTS = 6 };
+ * 5 DEALLOCATE (a resync recovers on a connection that has prepared
+ * already), 6 PREPARE ingest, then the sync. */
+enum { RECOVERY_RESULTS = 7 };
 
 static void store_begin_recovery(struct store *s)
 {
@@ -375,6 +376,7 @@ static void store_begin_recovery(struct store *s)
 	    !PQsendQueryParams(s->conn, store_sql_calls, 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(s->conn, store_sql_events, 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(s->conn, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendPrepare(s->conn, "ingest", store_sql_ingest, 1, NULL) ||
 	    !PQpipelineSync(s->conn)) {
 		store_go_down(s, PQerrorMessage(s->conn));
@@ -549,9 +551,6 @@ static void store_apply_findings(struct store *s, const PGresult *r)
 		} else if (strcmp(f, "unknown_call") == 0) {
 			op->finding = STORE_FOUND_UNKNOWN_CALL;
 		}
-		/* A finding on a write means memory and database disagreed. */
-		if (op->kind == STORE_OP_WRITE)
-			s->resync_wanted = true;
 	}
 }
 
@@ -750,6 +749,12 @@ const char *store_state_name(const struct store *s)
 		break;
 	}
 	return "down";
+}
+
+void store_request_resync(struct store *s)
+{
+	if (s->state == STORE_READY)
+		s->resync_wanted = true;
 }
 
 void store_refresh_centres(struct store *s)

@@ -213,6 +213,48 @@ START_TEST(test_a_repeated_event_returns_the_stored_answer)
 }
 END_TEST
 
+START_TEST(test_a_replay_of_a_finished_call_is_answered_without_a_reload)
+{
+	char *o = offer("f-1", "fin", "1");
+	char *a = simple("f-2", "call.answered", "fin", T1, ",\"agent\":\"a1\"");
+	char *e = simple("f-3", "call.ended", "fin", T2, NULL);
+	ck_assert_int_eq(post_status(&broker, o), 200);
+	ck_assert_int_eq(post_status(&broker, a), 200);
+	ck_assert_int_eq(post_status(&broker, e), 200);
+
+	/* The call has left memory; a whole replay of it comes back from the
+	 * database, event by event, and the broker's memory stays consistent. */
+	struct harness_response r;
+	for (int round = 0; round < 3; round++) {
+		ck_assert_int_eq(post(&broker, o, &r), 200);
+		ck_assert_str_eq(harness_response_header(&r, "Idempotent-Replay"), "true");
+		ck_assert_ptr_nonnull(strstr(r.body, "\"state\":\"queued\""));
+		harness_response_free(&r);
+		ck_assert_int_eq(post(&broker, a, &r), 200);
+		ck_assert_str_eq(harness_response_header(&r, "Idempotent-Replay"), "true");
+		harness_response_free(&r);
+		ck_assert_int_eq(post(&broker, e, &r), 200);
+		harness_response_free(&r);
+	}
+	/* A new event id for the finished call's offer is a conflict. */
+	char *again = offer("f-9", "fin", "1");
+	ck_assert_int_eq(post(&broker, again, &r), 409);
+	ck_assert_ptr_nonnull(strstr(r.body, "call_exists"));
+	harness_response_free(&r);
+
+	/* None of this needed a reload of the broker's state. */
+	ck_assert_int_eq(harness_http(broker.port, "GET", "/metrics", NULL, NULL, &r), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "hotline_store_recoveries_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "hotline_calls_in_progress 0\n"));
+	harness_response_free(&r);
+	ck_assert_int_eq(count("SELECT count(*) FROM call_events WHERE call_id = 'fin'"), 3);
+	free(o);
+	free(a);
+	free(e);
+	free(again);
+}
+END_TEST
+
 struct bad_case {
 	const char *what;
 	const char *body;
@@ -593,6 +635,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, test_a_call_goes_through_its_whole_life_and_is_recorded);
 	tcase_add_test(tc, test_a_call_that_ends_in_the_ivr_is_self_service);
 	tcase_add_test(tc, test_a_repeated_event_returns_the_stored_answer);
+	tcase_add_test(tc, test_a_replay_of_a_finished_call_is_answered_without_a_reload);
 	tcase_add_test(tc, test_bad_input_gets_a_precise_error_and_writes_nothing);
 	tcase_add_test(tc, test_health_and_metrics_report_the_truth);
 	tcase_add_test(tc, test_the_redis_mirror_shows_calls_in_progress);
