@@ -313,7 +313,8 @@ struct httpc *httpc_new(struct event_base *base, const char *url, const char *se
 	}
 	uri = evhttp_uri_parse(url);
 	if (uri == NULL || evhttp_uri_get_host(uri) == NULL) {
-		snprintf(err, err_len, "--url: \"%s\" is not a URL like http://127.0.0.1:8320", url);
+		snprintf(err, err_len, "--url: \"%s\" is not a URL like http://127.0.0.1:8320",
+			 url);
 		goto fail;
 	}
 	const char *scheme = evhttp_uri_get_scheme(uri);
@@ -345,10 +346,11 @@ struct httpc *httpc_new(struct event_base *base, const char *url, const char *se
 	for (unsigned i = 0; i < connections; i++) {
 		struct httpc_conn *conn = &c->conns[i];
 		conn->pool = c;
-		conn->evcon = evhttp_connection_base_new(base, NULL, c->host, (unsigned short)c->port);
+		conn->evcon =
+			evhttp_connection_base_new(base, NULL, c->host, (unsigned short)c->port);
 		if (conn->evcon == NULL) {
-			snprintf(err, err_len, "--url: cannot set up a connection to %s:%d", c->host,
-				 c->port);
+			snprintf(err, err_len, "--url: cannot set up a connection to %s:%d",
+				 c->host, c->port);
 			goto fail;
 		}
 		evhttp_connection_set_timeout_tv(conn->evcon, &tv);

@@ -27,7 +27,8 @@
 
 /* Relative call volume by local hour: two peaks, 9-11 and 14-16, quiet nights. */
 static const int64_t replay_hour_weekday[24] = {
-	4, 3, 2, 2, 2, 4, 10, 35, 95, 130, 135, 110, 55, 80, 120, 120, 100, 60, 35, 28, 22, 16, 10, 6,
+	4,  3,  2,   2,   2,   4,  10, 35, 95, 130, 135, 110,
+	55, 80, 120, 120, 100, 60, 35, 28, 22, 16,  10,  6,
 };
 static const int64_t replay_hour_weekend[24] = {
 	5, 3, 2, 2, 2, 3, 6, 18, 45, 70, 80, 72, 45, 55, 70, 70, 60, 42, 30, 26, 20, 14, 9, 6,
@@ -175,8 +176,8 @@ static bool replay_code_is_id_safe(const char *code)
 		return false;
 	for (const char *p = code; *p; p++) {
 		char c = *p;
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '_' || c == ':' || c == '-';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
 		if (!ok)
 			return false;
 	}
@@ -205,8 +206,9 @@ static int replay_plan_centres(struct replay *r, const int64_t *day_weight, char
 		if (p->centres[i].code == NULL || strcmp(p->centres[i].code, p->centre_code) != 0)
 			n++;
 	if (n > UINT16_MAX) {
-		snprintf(err, err_len, "province.by_centre: %zu centres, at most %u can be replayed",
-			 n, (unsigned)UINT16_MAX);
+		snprintf(err, err_len,
+			 "province.by_centre: %zu centres, at most %u can be replayed", n,
+			 (unsigned)UINT16_MAX);
 		return -1;
 	}
 	r->centres = calloc(n, sizeof *r->centres);
@@ -266,7 +268,8 @@ static int replay_plan_centres(struct replay *r, const int64_t *day_weight, char
 			rc->accepted_total += rc->accepted[c];
 			rc->remaining[c] = rc->accepted[c];
 			/* An abandoned call never ends in the IVR. */
-			rc->abandon_weight[c] = c == CATEGORY_IVR_SELF_SERVICE ? 0 : rc->accepted[c];
+			rc->abandon_weight[c] = c == CATEGORY_IVR_SELF_SERVICE ? 0 :
+										 rc->accepted[c];
 			rc->abandon_weight_total += rc->abandon_weight[c];
 		}
 		rc->remaining_total = rc->accepted_total;
@@ -427,8 +430,8 @@ static int replay_slot_compare(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
-static void replay_push_slot(struct replay *r, int64_t offered_usec, size_t centre,
-			     enum category c, bool abandoned)
+static void replay_push_slot(struct replay *r, int64_t offered_usec, size_t centre, enum category c,
+			     bool abandoned)
 {
 	struct replay_slot *s = &r->slots[r->n_slots];
 	s->offered_usec = offered_usec;
@@ -507,13 +510,15 @@ static void replay_choose_route(struct replay_rng *g, enum category c, struct re
 				       N_ELEMENTS(replay_paths_consultation));
 		break;
 	case CATEGORY_COMPLAINT:
-		path = replay_rng_pick(g, replay_paths_complaint, N_ELEMENTS(replay_paths_complaint));
+		path = replay_rng_pick(g, replay_paths_complaint,
+				       N_ELEMENTS(replay_paths_complaint));
 		break;
 	case CATEGORY_BOOKING:
 		path = replay_rng_pick(g, replay_paths_booking, N_ELEMENTS(replay_paths_booking));
 		break;
 	case CATEGORY_EXPERT_QA:
-		path = replay_rng_pick(g, replay_paths_expert_qa, N_ELEMENTS(replay_paths_expert_qa));
+		path = replay_rng_pick(g, replay_paths_expert_qa,
+				       N_ELEMENTS(replay_paths_expert_qa));
 		break;
 	case CATEGORY_CRISIS: {
 		/* The three ways a call reaches crisis: the dedicated line, the
@@ -586,7 +591,8 @@ static void replay_expand(struct replay *r, const struct replay_slot *s, struct 
 	replay_add_event(out, REPLAY_EVENT_OFFERED, t);
 	if (s->abandoned) {
 		out->outcome = REPLAY_OUTCOME_ABANDONED;
-		t += (int64_t)(3 + replay_rng_below(&g, 60) + replay_rng_below(&g, 60)) * USEC_PER_SEC;
+		t += (int64_t)(3 + replay_rng_below(&g, 60) + replay_rng_below(&g, 60)) *
+		     USEC_PER_SEC;
 		replay_add_event(out, REPLAY_EVENT_ABANDONED, t);
 		return;
 	}
@@ -606,9 +612,9 @@ static void replay_expand(struct replay *r, const struct replay_slot *s, struct 
 
 	out->outcome = REPLAY_OUTCOME_HANDLED;
 	out->agent = 1 + (unsigned)replay_rng_below(&g, REPLAY_AGENTS);
-	int64_t wait_s = c == CATEGORY_CRISIS
-				 ? (int64_t)(1 + replay_rng_below(&g, 8))
-				 : (int64_t)(2 + replay_rng_below(&g, 24) + replay_rng_below(&g, 24));
+	int64_t wait_s = c == CATEGORY_CRISIS ?
+				 (int64_t)(1 + replay_rng_below(&g, 8)) :
+				 (int64_t)(2 + replay_rng_below(&g, 24) + replay_rng_below(&g, 24));
 	int64_t handle_s = (int64_t)(20 + replay_rng_below(&g, 120) + replay_rng_below(&g, 180) +
 				     replay_rng_below(&g, 300));
 	if (c == CATEGORY_CRISIS)
@@ -712,7 +718,8 @@ int replay_format_event(const struct replay_call *call, size_t i, char *buf, siz
 	extra[0] = '\0';
 	switch (ev->type) {
 	case REPLAY_EVENT_OFFERED:
-		snprintf(extra, sizeof extra, ",\"caller\":\"%s\",\"dialled\":\"%s\",\"ivr_path\":\"%s\"%s",
+		snprintf(extra, sizeof extra,
+			 ",\"caller\":\"%s\",\"dialled\":\"%s\",\"ivr_path\":\"%s\"%s",
 			 call->caller, call->dialled, call->ivr_path,
 			 call->recent_crisis ? ",\"caller_flags\":[\"recent_crisis\"]" : "");
 		break;

@@ -175,8 +175,20 @@ static int sim_parse_uint(const char *s, uint64_t max, uint64_t *out)
 /* Parses argv after the subcommand. Returns 0, or -1 after printing why. */
 static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 {
-	enum { OPT_PROFILE = 256, OPT_SCALE, OPT_FORMAT, OPT_SEED, OPT_URL, OPT_SECRET_FILE,
-	       OPT_CONNECTIONS, OPT_RETRY_FOR, OPT_TIMEOUT, OPT_TZ, OPT_EXPECT_OUT, OPT_PROGRESS };
+	enum {
+		OPT_PROFILE = 256,
+		OPT_SCALE,
+		OPT_FORMAT,
+		OPT_SEED,
+		OPT_URL,
+		OPT_SECRET_FILE,
+		OPT_CONNECTIONS,
+		OPT_RETRY_FOR,
+		OPT_TIMEOUT,
+		OPT_TZ,
+		OPT_EXPECT_OUT,
+		OPT_PROGRESS
+	};
 	static const struct option longopts[] = {
 		{"profile", required_argument, NULL, OPT_PROFILE},
 		{"scale", required_argument, NULL, OPT_SCALE},
@@ -204,7 +216,8 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_SCALE:
 			if (sim_parse_scale(optarg, &o->scale) != 0) {
-				fprintf(stderr, "hotline-sim: --scale: \"%s\" is not a number in (0, 1]\n",
+				fprintf(stderr,
+					"hotline-sim: --scale: \"%s\" is not a number in (0, 1]\n",
 					optarg);
 				return -1;
 			}
@@ -219,7 +232,8 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_SEED:
 			if (sim_parse_uint(optarg, UINT64_MAX, &o->seed) != 0) {
-				fprintf(stderr, "hotline-sim: --seed: \"%s\" is not a non-negative integer\n",
+				fprintf(stderr,
+					"hotline-sim: --seed: \"%s\" is not a non-negative integer\n",
 					optarg);
 				return -1;
 			}
@@ -232,7 +246,8 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_CONNECTIONS:
 			if (sim_parse_uint(optarg, 4096, &v) != 0 || v == 0) {
-				fprintf(stderr, "hotline-sim: --connections: \"%s\": use 1 to 4096\n",
+				fprintf(stderr,
+					"hotline-sim: --connections: \"%s\": use 1 to 4096\n",
 					optarg);
 				return -1;
 			}
@@ -240,7 +255,8 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_RETRY_FOR:
 			if (sim_parse_uint(optarg, 86400, &v) != 0) {
-				fprintf(stderr, "hotline-sim: --retry-for: \"%s\": use 0 to 86400 seconds\n",
+				fprintf(stderr,
+					"hotline-sim: --retry-for: \"%s\": use 0 to 86400 seconds\n",
 					optarg);
 				return -1;
 			}
@@ -248,7 +264,8 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_TIMEOUT:
 			if (sim_parse_uint(optarg, 3600, &v) != 0 || v == 0) {
-				fprintf(stderr, "hotline-sim: --timeout: \"%s\": use 1 to 3600 seconds\n",
+				fprintf(stderr,
+					"hotline-sim: --timeout: \"%s\": use 1 to 3600 seconds\n",
 					optarg);
 				return -1;
 			}
@@ -300,7 +317,8 @@ static struct profile *sim_load_scaled(const char *path, double scale)
 	}
 	scaled = profile_scale(p, scale);
 	if (scaled == NULL) {
-		fprintf(stderr, "hotline-sim: %s: cannot scale by %g (out of memory)\n", path, scale);
+		fprintf(stderr, "hotline-sim: %s: cannot scale by %g (out of memory)\n", path,
+			scale);
 		goto done;
 	}
 	if (profile_validate(scaled, err, sizeof err) != 0) {
@@ -492,7 +510,8 @@ static void sim_retry_or_fail(struct sim_call *call, const struct httpc_response
 		snprintf(what, sizeof what, "HTTP %d", r->status);
 
 	if (!retryable) {
-		fprintf(stderr, "hotline-sim: event %s (%s of call %s, centre %s) was refused: %s: %.*s\n",
+		fprintf(stderr,
+			"hotline-sim: event %s (%s of call %s, centre %s) was refused: %s: %.*s\n",
 			call->event_id, replay_event_type_name(ev->type), call->plan.call_id,
 			call->plan.centre, what, (int)(r->body_len > 2000 ? 2000 : r->body_len),
 			r->body);
@@ -529,14 +548,16 @@ static void sim_retry_or_fail(struct sim_call *call, const struct httpc_response
 	/* The first few retries of the run are told; after that only events
 	 * that keep failing, and the counts in the summary. */
 	if (s->retries <= SIM_RETRY_REPORTS || call->failures % 20 == 0)
-		fprintf(stderr, "hotline-sim: event %s (%s of call %s): %s; retry %u in %" PRId64
-				" ms%s\n",
+		fprintf(stderr,
+			"hotline-sim: event %s (%s of call %s): %s; retry %u in %" PRId64 " ms%s\n",
 			call->event_id, replay_event_type_name(ev->type), call->plan.call_id, what,
 			call->failures, delay_ms,
-			s->retries == SIM_RETRY_REPORTS ? " (further retries are only counted)" : "");
+			s->retries == SIM_RETRY_REPORTS ? " (further retries are only counted)" :
+							  "");
 	struct timeval tv = {.tv_sec = delay_ms / 1000, .tv_usec = (delay_ms % 1000) * 1000};
 	if (evtimer_add(call->retry_timer, &tv) != 0) {
-		fprintf(stderr, "hotline-sim: cannot schedule a retry of event %s\n", call->event_id);
+		fprintf(stderr, "hotline-sim: cannot schedule a retry of event %s\n",
+			call->event_id);
 		sim_fail(s);
 	}
 }
@@ -580,9 +601,11 @@ static void sim_send(struct sim_call *call)
 	struct sim *s = call->sim;
 
 	if (call->failures == 0) {
-		int n = replay_format_event(&call->plan, call->event, call->body, sizeof call->body);
+		int n = replay_format_event(&call->plan, call->event, call->body,
+					    sizeof call->body);
 		if (n < 0) {
-			fprintf(stderr, "hotline-sim: event %zu of call %s does not fit in %d bytes\n",
+			fprintf(stderr,
+				"hotline-sim: event %zu of call %s does not fit in %d bytes\n",
 				call->event + 1, call->plan.call_id, SIM_BODY_MAX);
 			sim_fail(s);
 			return;
@@ -675,7 +698,8 @@ static int sim_replay(struct sim_options *o)
 		goto done;
 	}
 	if (timeutil_set_zone(o->zone) != 0) {
-		fprintf(stderr, "hotline-sim: --tz: \"%s\" is not a time zone known to this system\n",
+		fprintf(stderr,
+			"hotline-sim: --tz: \"%s\" is not a time zone known to this system\n",
 			o->zone);
 		goto done;
 	}

@@ -129,9 +129,10 @@ static void assert_counts_match(const struct profile *p)
 
 	plan_tally(p, 1, &t);
 	for (int c = 0; c < CATEGORY_COUNT; c++)
-		ck_assert_msg(t.accepted[0][c] == p->calls_by_category[c], "%s: %s planned %lld, want %lld",
-			      p->centre_code, category_name((enum category)c),
-			      (long long)t.accepted[0][c], (long long)p->calls_by_category[c]);
+		ck_assert_msg(t.accepted[0][c] == p->calls_by_category[c],
+			      "%s: %s planned %lld, want %lld", p->centre_code,
+			      category_name((enum category)c), (long long)t.accepted[0][c],
+			      (long long)p->calls_by_category[c]);
 	for (size_t i = 0; p->has_province && i < p->n_centres; i++) {
 		if (strcmp(p->centres[i].code, p->centre_code) == 0)
 			continue;
@@ -227,8 +228,7 @@ END_TEST
 
 /* Every offered time lies in the local year; each centre's first accepted
  * call is at local midnight on 1 January, its last at 23:59:00 on 31 December. */
-static void assert_year_boundaries(const char *zone, const char *first_text,
-				   const char *last_text)
+static void assert_year_boundaries(const char *zone, const char *first_text, const char *last_text)
 {
 	use_zone(zone);
 	struct profile *p = load_scaled("data/nanjing-2019.yaml", 0.01);
@@ -319,7 +319,8 @@ START_TEST(test_leap_year_uses_all_366_days)
 		ck_assert_int_lt(call.offered_usec, end);
 		int64_t day = (call.offered_usec - start) / (86400 * USEC); /* no DST in Shanghai */
 		seen[day] = true;
-		if (call.offered_usec >= feb29_start && call.offered_usec < feb29_start + 86400 * USEC)
+		if (call.offered_usec >= feb29_start &&
+		    call.offered_usec < feb29_start + 86400 * USEC)
 			feb29++;
 		if (call.outcome != REPLAY_OUTCOME_ABANDONED && call.centre_index == 0 &&
 		    call.offered_usec > last)
@@ -423,8 +424,8 @@ static bool is_one_of(const char *key, const char *const *allowed)
 START_TEST(test_events_follow_the_gateway_protocol)
 {
 	static const char *const common[] = {"event_id", "type", "call_id", "centre", "time", NULL};
-	static const char *const offered[] = {"event_id", "type",    "call_id",  "centre",
-					      "time",     "caller",  "dialled",  "ivr_path",
+	static const char *const offered[] = {"event_id",     "type",   "call_id", "centre",
+					      "time",         "caller", "dialled", "ivr_path",
 					      "caller_flags", NULL};
 	use_zone("Asia/Shanghai");
 	struct profile *p = load_scaled("tests/data/edge-2020.yaml", 1.0);
@@ -457,7 +458,8 @@ START_TEST(test_events_follow_the_gateway_protocol)
 			ck_assert_uint_eq(call.n_events, 3);
 			ck_assert_int_eq(call.events[1].type, REPLAY_EVENT_IVR_COMPLETED);
 			ck_assert_int_eq(call.events[2].type, REPLAY_EVENT_ENDED);
-			ck_assert_int_eq(strncmp(call.ivr_final_path, call.ivr_path, strlen(call.ivr_path)),
+			ck_assert_int_eq(strncmp(call.ivr_final_path, call.ivr_path,
+						 strlen(call.ivr_path)),
 					 0);
 			break;
 		case REPLAY_OUTCOME_ABANDONED:
@@ -490,7 +492,8 @@ START_TEST(test_events_follow_the_gateway_protocol)
 					 replay_event_type_name(call.events[i].type));
 			int64_t when;
 			ck_assert_int_eq(timeutil_parse_rfc3339(
-						 json_string_value(json_object_get(o, "time")), &when),
+						 json_string_value(json_object_get(o, "time")),
+						 &when),
 					 0);
 			ck_assert_int_eq(when, call.events[i].usec);
 			json_decref(o);
@@ -541,8 +544,8 @@ START_TEST(test_planned_routes_agree_with_the_shipped_rules)
 		ck_assert_msg(out.category == call.category,
 			      "%s: dialled %s ivr_path \"%s\"%s: rules say %s (%s), plan says %s",
 			      call.call_id, call.dialled, call.ivr_path,
-			      call.recent_crisis ? " recent_crisis" : "", category_name(out.category),
-			      out.rule, category_name(call.category));
+			      call.recent_crisis ? " recent_crisis" : "",
+			      category_name(out.category), out.rule, category_name(call.category));
 		if (call.category == CATEGORY_CRISIS) {
 			if (strcmp(call.dialled, "12356") == 0)
 				crisis_ways[0]++;
@@ -558,6 +561,63 @@ START_TEST(test_planned_routes_agree_with_the_shipped_rules)
 	replay_free(r);
 	profile_free(p);
 	classifier_free(rules);
+}
+END_TEST
+
+static struct profile *profile_from_text(const char *text)
+{
+	struct profile *p = NULL;
+	char err[512];
+	ck_assert_msg(profile_load_buffer("inline", text, strlen(text), &p, err, sizeof err) == 0,
+		      "%s", err);
+	return p;
+}
+
+START_TEST(test_a_profile_without_calls_plans_nothing)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = profile_from_text("schema: hotline-year-profile/1\n"
+					      "profile: empty\n"
+					      "year: 2021\n"
+					      "centre: {code: quiet, name: Quiet}\n"
+					      "calls: {total: 0, by_category: {}}\n"
+					      "work_orders: {city_12345: 0, province_12345: 0}\n");
+	struct replay *r = plan_new(p, 1);
+	struct replay_call call;
+
+	ck_assert_uint_eq(replay_centre_count(r), 1);
+	ck_assert_int_eq(replay_planned_calls(r), 0);
+	ck_assert(!replay_next(r, &call));
+	ck_assert(!replay_next(r, &call));
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_a_profile_without_province_plans_only_its_centre)
+{
+	use_zone("Europe/London");
+	struct profile *p =
+		profile_from_text("schema: hotline-year-profile/1\n"
+				  "profile: tiny\n"
+				  "year: 2021\n"
+				  "centre: {code: tiny, name: Tiny}\n"
+				  "calls: {total: 3, by_category: {crisis: 2, other: 1}}\n"
+				  "work_orders: {city_12345: 0, province_12345: 0}\n");
+	struct tally t;
+	char text[TIMEUTIL_RFC3339_LEN];
+
+	plan_tally(p, 1, &t);
+	ck_assert_uint_eq(t.n_centres, 1);
+	ck_assert_int_eq(t.calls, 3);
+	ck_assert_int_eq(t.accepted[0][CATEGORY_CRISIS], 2);
+	ck_assert_int_eq(t.accepted[0][CATEGORY_OTHER], 1);
+	ck_assert_int_eq(t.abandoned[0], 0);
+	timeutil_format_local(t.first_accepted[0], text);
+	ck_assert_str_eq(text, "2021-01-01T00:00:00+00:00");
+	timeutil_format_local(t.last_accepted[0], text);
+	ck_assert_str_eq(text, "2021-12-31T23:59:00+00:00");
+	profile_free(p);
 }
 END_TEST
 
@@ -619,6 +679,8 @@ static Suite *replay_suite(void)
 	tcase_add_test(events, test_same_seed_same_plan_other_seed_other_plan);
 	tcase_add_test(events, test_events_follow_the_gateway_protocol);
 	tcase_add_test(events, test_planned_routes_agree_with_the_shipped_rules);
+	tcase_add_test(counts, test_a_profile_without_calls_plans_nothing);
+	tcase_add_test(counts, test_a_profile_without_province_plans_only_its_centre);
 	tcase_add_test(events, test_centre_codes_outside_the_id_alphabet_are_refused);
 	tcase_add_test(events, test_ids_longer_than_the_api_allows_are_refused);
 	suite_add_tcase(s, counts);

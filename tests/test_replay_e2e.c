@@ -78,7 +78,12 @@ static void e2e_start(struct e2e *t, const char *profile_relative)
 	t->db = harness_db_create(NULL);
 	ck_assert_msg(t->db != NULL, "%s", harness_error());
 	const char *import[] = {program(HARNESS_ENV_ADMIN_BIN, "hotline-admin"),
-				"--db", t->db, "centre", "import", t->profile, NULL};
+				"--db",
+				t->db,
+				"centre",
+				"import",
+				t->profile,
+				NULL};
 	free(run_ok(import, NULL));
 
 	struct harness_broker_options opt = {.database_url = t->db};
@@ -102,12 +107,12 @@ static void e2e_stop(struct e2e *t)
 static void assert_export_equals_expectation(struct e2e *t, const char *year, const char *centre)
 {
 	const char *stats = program(HARNESS_ENV_STATS_BIN, "hotline-stats");
-	const char *year_argv[] = {stats,    "--db",     t->db,     "--tz",  "Asia/Shanghai",
-				   "year",   "--year",   year,      "--centre", centre,
-				   "--format", "profile", "--out",  t->actual, NULL};
+	const char *year_argv[] = {stats,      "--db",    t->db,   "--tz",     "Asia/Shanghai",
+				   "year",     "--year",  year,    "--centre", centre,
+				   "--format", "profile", "--out", t->actual,  NULL};
 	free(run_ok(year_argv, NULL));
 
-	const char *compare_argv[] = {stats,       "compare",       t->expected, t->actual,
+	const char *compare_argv[] = {stats,        "compare",        t->expected, t->actual,
 				      "--sections", "calls,province", NULL};
 	char *out = NULL;
 	int code = -1;
@@ -121,8 +126,13 @@ static void assert_export_equals_expectation(struct e2e *t, const char *year, co
 /* The sim's own expect command prints what --expect-out wrote. */
 static void assert_expect_matches_expect_out(struct e2e *t, const char *scale)
 {
-	const char *argv[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"), "expect", "--profile",
-			      t->profile, "--scale", scale, NULL};
+	const char *argv[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
+			      "expect",
+			      "--profile",
+			      t->profile,
+			      "--scale",
+			      scale,
+			      NULL};
 	char *printed = run_ok(argv, NULL);
 	char *written = harness_read_file(t->expected, NULL);
 	ck_assert_ptr_nonnull(written);
@@ -137,11 +147,21 @@ START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
 
 	e2e_start(&t, "data/nanjing-2019.yaml");
 	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",        "--profile",   t.profile,
-			     "--scale",       "0.002",       "--seed",
-			     "1",             "--url",       t.broker.url,
-			     "--secret-file", t.secret_file, "--connections",
-			     "16",            "--expect-out", t.expected,
+			     "replay",
+			     "--profile",
+			     t.profile,
+			     "--scale",
+			     "0.002",
+			     "--seed",
+			     "1",
+			     "--url",
+			     t.broker.url,
+			     "--secret-file",
+			     t.secret_file,
+			     "--connections",
+			     "16",
+			     "--expect-out",
+			     t.expected,
 			     NULL};
 	char *out = run_ok(sim, NULL);
 	ck_assert_msg(strstr(out, "hotline-sim: replayed ") != NULL, "%s", out);
@@ -165,10 +185,20 @@ START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
 		 t.broker.gateway_secret);
 	const char *env[] = {secret_env, NULL};
 	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",       "--profile", t.profile,   "--scale", "1",
-			     "--seed",       "20",        "--url",     t.broker.url,
-			     "--tz",         "Asia/Shanghai",          "--expect-out",
-			     t.expected,     NULL};
+			     "replay",
+			     "--profile",
+			     t.profile,
+			     "--scale",
+			     "1",
+			     "--seed",
+			     "20",
+			     "--url",
+			     t.broker.url,
+			     "--tz",
+			     "Asia/Shanghai",
+			     "--expect-out",
+			     t.expected,
+			     NULL};
 	char *out = run_ok(sim, env);
 	ck_assert_msg(strstr(out, "replayed 326 of 326 calls") != NULL, "%s", out);
 	free(out);
@@ -206,11 +236,21 @@ START_TEST(test_replay_survives_a_broker_restart)
 	e2e_start(&t, "data/nanjing-2019.yaml");
 	snprintf(log, sizeof log, "%s/sim.log", t.dir);
 	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",        "--profile",   t.profile,
-			     "--scale",       "0.005",       "--seed",
-			     "3",             "--url",       t.broker.url,
-			     "--secret-file", t.secret_file, "--retry-for",
-			     "90",            "--expect-out", t.expected,
+			     "replay",
+			     "--profile",
+			     t.profile,
+			     "--scale",
+			     "0.005",
+			     "--seed",
+			     "3",
+			     "--url",
+			     t.broker.url,
+			     "--secret-file",
+			     t.secret_file,
+			     "--retry-for",
+			     "90",
+			     "--expect-out",
+			     t.expected,
 			     NULL};
 	pid_t pid = spawn_sim(sim, log);
 
