@@ -22,6 +22,10 @@ int http_front_listen(struct http_front *h, const char *address, int port)
 int http_front_set_config(struct http_front *h, const struct config *cfg)
 	__attribute__((warn_unused_result));
 
+/* Stops listening; event requests on open connections get 503
+ * shutting_down (with Retry-After and Connection: close) from now on. */
+void http_front_close(struct http_front *h);
+
 void http_front_free(struct http_front *h);
 
 #endif

@@ -113,6 +113,7 @@ static void broker_on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct broker *b = arg;
 	log_info("broker", "signal %d: stopping after the events in flight", (int)sig);
+	http_front_close(b->http);
 	b->drain_deadline = timeutil_now_usec() + 10 * 1000000;
 	broker_on_drain(-1, 0, b);
 }

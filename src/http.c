@@ -1,6 +1,7 @@
 /* http.c: routes, request checks and answers on evhttp (see http.h). */
 #include "http.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 struct http_front {
 	struct evhttp *http;
+	struct evhttp_bound_socket *listener;
+	bool closing;
 	struct ingest *in;
 	struct metrics *metrics;
 	char *secret;
@@ -91,6 +94,16 @@ static void http_on_events(struct http_front *h, struct evhttp_request *req, int
 	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
 	struct evbuffer *in_body = evhttp_request_get_input_buffer(req);
 
+	if (h->closing) {
+		/* Stopping: what is in flight is committed and answered; new events
+		 * go to the broker that takes over. */
+		struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+		evhttp_add_header(out, "Retry-After", "1");
+		evhttp_add_header(out, "Connection", "close");
+		http_error(h, req, ROUTE_EVENTS, 503, "shutting_down",
+			   "the broker is stopping; nothing was recorded, retry", started);
+		return;
+	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
 		http_error(h, req, ROUTE_EVENTS, 405, "method_not_allowed",
@@ -221,7 +234,8 @@ struct http_front *http_front_new(struct event_base *base, const struct config *
 
 int http_front_listen(struct http_front *h, const char *address, int port)
 {
-	if (evhttp_bind_socket_with_handle(h->http, address, (ev_uint16_t)port) == NULL) {
+	h->listener = evhttp_bind_socket_with_handle(h->http, address, (ev_uint16_t)port);
+	if (h->listener == NULL) {
 		log_error("http", "cannot listen on %s:%d (in use, or not an address of this host)",
 			  address, port);
 		return -1;
@@ -246,6 +260,15 @@ int http_front_set_config(struct http_front *h, const struct config *cfg)
 	evhttp_set_max_headers_size(h->http, 16384);
 	evhttp_set_timeout(h->http, (int)cfg->http_timeout_s);
 	return 0;
+}
+
+void http_front_close(struct http_front *h)
+{
+	h->closing = true;
+	if (h->listener) {
+		evhttp_del_accept_socket(h->http, h->listener);
+		h->listener = NULL;
+	}
 }
 
 void http_front_free(struct http_front *h)

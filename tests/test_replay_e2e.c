@@ -224,11 +224,15 @@ static pid_t spawn_sim(const char *const argv[], const char *log)
 	return pid;
 }
 
-/* The broker stops (SIGTERM) and starts again while the simulator is
- * replaying: the simulator retries the same events, and the export still
- * equals the profile, with no call lost or counted twice. */
+/* The broker stops while the simulator is replaying, cleanly (SIGTERM) or
+ * killed outright (SIGKILL, loop index 1), and starts again: the simulator
+ * retries the same events, and the export still equals the profile, with no
+ * call lost or counted twice. */
+static const int restart_signals[] = {SIGTERM, SIGKILL};
+
 START_TEST(test_replay_survives_a_broker_restart)
 {
+	const int sig = restart_signals[_i];
 	struct e2e t;
 	char log[HARNESS_PATH_MAX + 16];
 	int status = 0;
@@ -259,7 +263,13 @@ START_TEST(test_replay_survives_a_broker_restart)
 	for (int i = 0; i < 200 && harness_pg_query_int(t.db, count_sql) < 500; i++)
 		usleep(50000);
 	bool running = waitpid(pid, &status, WNOHANG) == 0;
-	int restarted = running ? harness_broker_restart(&t.broker) : -1;
+	int restarted = -1;
+	if (running) {
+		int code = harness_broker_kill(&t.broker, sig);
+		ck_assert_msg(code == (sig == SIGKILL ? 128 + SIGKILL : 0),
+			      "the broker ended with %d after signal %d", code, sig);
+		restarted = harness_broker_restart(&t.broker);
+	}
 	if (running && restarted != 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, &status, 0);
@@ -291,7 +301,7 @@ static Suite *replay_e2e_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_nanjing_at_small_scale_exports_exactly_the_scaled_profile);
 	tcase_add_test(tc, test_edge_profile_at_full_scale_exports_exactly_the_profile);
-	tcase_add_test(tc, test_replay_survives_a_broker_restart);
+	tcase_add_loop_test(tc, test_replay_survives_a_broker_restart, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
