@@ -26,6 +26,7 @@ struct config {
 	int64_t auth_tolerance_s;
 
 	char *database_url;
+	int64_t database_connections;
 	int64_t database_max_batch;
 	int64_t database_reconnect_min_ms;
 	int64_t database_reconnect_max_ms;

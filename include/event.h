@@ -3,8 +3,10 @@
  * event_decode turns a request body into a struct call_event or a precise
  * error (HTTP status, code, field, message) as doc/api.md lists them. It is
  * pure: no I/O, no clock. The payload hash identifies the request for
- * idempotency: the SHA-256 of the canonical JSON (keys sorted, compact), so a
- * retry that re-serialises the same object still matches.
+ * idempotency: a SHA-256 over every decoded field in a fixed order, so a retry
+ * that re-serialises the same object (other key order, white space, escapes,
+ * offset spelling of the same instant) still matches, and any changed value
+ * does not.
  */
 #ifndef HOTLINE_EVENT_H
 #define HOTLINE_EVENT_H

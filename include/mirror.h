@@ -8,12 +8,16 @@
  *                                   "offered_at","caller"(masked),"agent"}
  *   P:C:waiting  zset  call_id, score priority * 1e10 + offered_at seconds
  *                      (the order the ACD serves them)
- *   P:C:changes  pub/sub channel: one JSON message per change
+ *   P:C:changes  pub/sub channel: one message per commit batch, a JSON array
+ *                of the calls that changed (the objects above, plus "call_id")
+ * Changes are written once per commit batch, a few commands per centre
+ * whatever the batch size, so the mirror costs little per event.
  */
 #ifndef HOTLINE_MIRROR_H
 #define HOTLINE_MIRROR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "calls.h"
 
@@ -29,9 +33,10 @@ bool mirror_is_up(const struct mirror *m);
 
 /* Deletes a centre's mirror keys (before a rewrite). */
 void mirror_clear_centre(struct mirror *m, const char *centre);
-/* Writes a call's current state: in the calls hash, in or out of waiting,
- * removed from both once final. publish adds a change message. */
-void mirror_put_call(struct mirror *m, const struct call *c, bool publish);
+/* Writes calls' current states: in the calls hash, in or out of waiting,
+ * removed from both once final. When a call appears more than once, the last
+ * snapshot wins. publish adds one change message per centre. */
+void mirror_put_calls(struct mirror *m, const struct call *calls, size_t n, bool publish);
 
 void mirror_free(struct mirror *m);
 

@@ -2,7 +2,7 @@
  * loop, pipeline mode, group commit.
  *
  * Accepted events queue up as store_ops. Whenever PostgreSQL is free, every
- * queued op (up to max_batch) goes out as ONE statement, hotline_ingest(json)
+ * queued op (up to max_batch) goes out as ONE statement, hotline_ingest()
  * (sql/002_ingest.sql), which is its own transaction: one round trip and one
  * fsync for the whole batch, and the next batch is sent as soon as the
  * previous one is answered (no timer: the batch grows with the load).
@@ -89,6 +89,7 @@ struct store_hooks {
 };
 
 struct store_limits {
+	int64_t connections; /* fixed at store_new */
 	int64_t max_batch;
 	int64_t reconnect_min_ms;
 	int64_t reconnect_max_ms;

@@ -1,7 +1,7 @@
 -- 002: hotline_ingest, the broker's group commit in one statement.
 --
--- The broker sends each batch of accepted events as one JSON array (json, not
--- jsonb: parsed once, straight into typed rows) inside one
+-- The broker sends each batch of accepted events as one array per column
+-- (parsed once, straight into typed rows) inside one
 -- transaction. Events were already checked against the broker's in-memory
 -- state, so normally every row is simply written. The function still guards
 -- the database against a broker whose memory is stale (an event id or call id
@@ -10,7 +10,7 @@
 -- its state. Lookups ('l' rows) write nothing: they answer retries of events
 -- for calls the broker no longer holds in memory.
 --
--- Row fields: n (index in the batch), k ('w' write, 'l' lookup), c centre,
+-- Columns: n (index in the batch, from the arrays' order), k ('w' write, 'l' lookup), c centre,
 -- e event id, i call id, t type, at (usec since epoch), h payload hash (hex),
 -- d detail, r result (the answer, kept as sent), and for offers and final events the call's columns:
 -- st state, cat category, q queue, pr priority, ru rule, ch caller hash (hex),
@@ -33,77 +33,88 @@ CREATE FUNCTION hotline_usec(bigint) RETURNS timestamptz
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT timestamptz 'epoch' + $1 * interval '1 microsecond' $$;
 
--- One row of a batch, typed.
-CREATE TYPE hotline_op AS (
-    n integer, k text, c text, e text, i text, t text, at bigint, h text, d jsonb, r text,
-    st text, cat text, q text, pr integer, ru text, ch text, cm text, di text, iv text,
-    ag text, aa bigint, ea bigint, oc text);
-
-CREATE FUNCTION hotline_ingest(ops json)
+CREATE FUNCTION hotline_ingest(
+    p_k text[], p_c text[], p_e text[], p_i text[], p_t text[], p_at bigint[], p_h text[],
+    p_d jsonb[], p_r text[], p_st text[], p_cat text[], p_q text[], p_pr integer[], p_ru text[],
+    p_ch text[], p_cm text[], p_di text[], p_iv text[], p_ag text[], p_aa bigint[],
+    p_ea bigint[], p_oc text[],
+    p_offers integer, p_writes integer, p_finals integer, p_lookups integer)
 RETURNS TABLE (idx integer, finding text, stored_hash bytea, stored_result text, call_state text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The statements below read arrays whose contents say nothing useful to the
+-- planner; planning them again for every batch cost more than running them.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     o record;
-    batch hotline_op[];
     voided text[] := '{}';
-    want_offers bigint;
-    want_writes bigint;
-    want_finals bigint;
+    careful boolean := false;
     got bigint;
 BEGIN
-    -- Parse the JSON once; every statement below reads the typed array.
-    batch := ARRAY(SELECT x::hotline_op FROM json_populate_recordset(NULL::hotline_op, ops) x);
-    SELECT count(*) FILTER (WHERE x.k = 'w' AND x.t = 'call.offered'),
-           count(*) FILTER (WHERE x.k = 'w'),
-           count(*) FILTER (WHERE x.k = 'w' AND x.st IN ('ended', 'abandoned'))
-      INTO want_offers, want_writes, want_finals
-      FROM unnest(batch) x;
-
-    -- Fast path: every write lands as the broker expects.
+    -- Fast path: every write lands as the broker expects. The counts come
+    -- from the broker; a mismatch means a conflict, and the block's
+    -- savepoint takes all of it back.
+    IF p_writes > 0 THEN
     BEGIN
         INSERT INTO calls (centre, call_id, state, category, queue, priority, rule, caller_hash,
                            caller_masked, dialled, ivr_path, agent, offered_at)
         SELECT x.c, x.i, x.st, x.cat, x.q, x.pr, x.ru, decode(x.ch, 'hex'), x.cm, x.di, x.iv,
                NULLIF(x.ag, ''), hotline_usec(x.at)
-          FROM unnest(batch) x
+          FROM unnest(p_k, p_c, p_i, p_t, p_at, p_st, p_cat, p_q, p_pr, p_ru, p_ch, p_cm, p_di,
+                      p_iv, p_ag)
+               AS x(k, c, i, t, at, st, cat, q, pr, ru, ch, cm, di, iv, ag)
          WHERE x.k = 'w' AND x.t = 'call.offered'
-         ORDER BY x.n
         ON CONFLICT DO NOTHING;
         GET DIAGNOSTICS got = ROW_COUNT;
-        IF got <> want_offers THEN
+        IF got <> p_offers THEN
             RAISE EXCEPTION USING ERRCODE = 'HL001', MESSAGE = 'offer conflict';
         END IF;
 
+        -- In batch order, so that seq orders a call's events.
         INSERT INTO call_events (centre, event_id, call_id, type, at, payload_sha256, detail, result)
         SELECT x.c, x.e, x.i, x.t, hotline_usec(x.at), decode(x.h, 'hex'), x.d, x.r
-          FROM unnest(batch) x
+          FROM unnest(p_k, p_c, p_e, p_i, p_t, p_at, p_h, p_d, p_r) WITH ORDINALITY
+               AS x(k, c, e, i, t, at, h, d, r, ord)
          WHERE x.k = 'w'
-         ORDER BY x.n
+         ORDER BY x.ord
         ON CONFLICT DO NOTHING;
         GET DIAGNOSTICS got = ROW_COUNT;
-        IF got <> want_writes THEN
+        IF got <> p_writes THEN
             RAISE EXCEPTION USING ERRCODE = 'HL001', MESSAGE = 'event conflict';
         END IF;
 
-        UPDATE calls ca
-           SET state = x.st, category = x.cat, queue = x.q, agent = NULLIF(x.ag, ''),
-               ivr_path = x.iv, answered_at = hotline_usec(NULLIF(x.aa, 0)),
-               ended_at = hotline_usec(x.ea), outcome = x.oc
-          FROM unnest(batch) x
-         WHERE x.k = 'w' AND x.st IN ('ended', 'abandoned')
-           AND ca.centre = x.c AND ca.call_id = x.i;
-        GET DIAGNOSTICS got = ROW_COUNT;
-        IF got <> want_finals THEN
-            RAISE EXCEPTION USING ERRCODE = 'HL001', MESSAGE = 'final event without its call';
+        IF p_finals > 0 THEN
+            UPDATE calls ca
+               SET state = x.st, category = x.cat, queue = x.q, agent = NULLIF(x.ag, ''),
+                   ivr_path = x.iv, answered_at = hotline_usec(NULLIF(x.aa, 0)),
+                   ended_at = hotline_usec(x.ea), outcome = x.oc
+              FROM unnest(p_k, p_c, p_i, p_st, p_cat, p_q, p_ag, p_iv, p_aa, p_ea, p_oc)
+                   AS x(k, c, i, st, cat, q, ag, iv, aa, ea, oc)
+             WHERE x.k = 'w' AND x.st IN ('ended', 'abandoned')
+               AND ca.centre = x.c AND ca.call_id = x.i;
+            GET DIAGNOSTICS got = ROW_COUNT;
+            IF got <> p_finals THEN
+                RAISE EXCEPTION USING ERRCODE = 'HL001', MESSAGE = 'final event without its call';
+            END IF;
         END IF;
     EXCEPTION
         WHEN SQLSTATE 'HL001' OR foreign_key_violation THEN
-            want_writes := -1; -- take the careful path below
+            careful := true;
     END;
+    END IF;
 
-    FOR o IN SELECT * FROM unnest(batch) x
-              WHERE want_writes = -1 OR x.k = 'l'
-              ORDER BY x.n
+    IF NOT careful AND p_lookups = 0 THEN
+        RETURN;
+    END IF;
+
+    -- The careful path: row by row, each conflict found and reported.
+    FOR o IN SELECT (x.ord - 1)::integer AS n, x.*
+               FROM unnest(p_k, p_c, p_e, p_i, p_t, p_at, p_h, p_d, p_r, p_st, p_cat, p_q, p_pr,
+                           p_ru, p_ch, p_cm, p_di, p_iv, p_ag, p_aa, p_ea, p_oc) WITH ORDINALITY
+                    AS x(k, c, e, i, t, at, h, d, r, st, cat, q, pr, ru, ch, cm, di, iv, ag, aa,
+                         ea, oc, ord)
+              WHERE careful OR x.k = 'l'
+              ORDER BY x.ord
     LOOP
         idx := o.n;
         finding := NULL; stored_hash := NULL; stored_result := NULL; call_state := NULL;

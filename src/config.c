@@ -80,6 +80,13 @@ static const struct config_key config_keys[] = {
 	CONFIG_STR("database.url", "host=127.0.0.1 port=5432 dbname=hotline user=hotline",
 		   CONFIG_SECRET | CONFIG_NONEMPTY,
 		   "libpq connection string of the PostgreSQL primary.", database_url),
+	CONFIG_NUM("database.connections", 1, 1, 16, 0,
+		   "Connections that commit batches side by side: while one waits for its "
+		   "commit to reach the disk, another runs the next batch. Events of one call "
+		   "are never in two uncommitted batches at once. More than 1 pays when "
+		   "PostgreSQL has cores of its own; sharing two cores with the broker, 1 "
+		   "commits the most.",
+		   database_connections),
 	CONFIG_NUM("database.max_batch", 2048, 1, 65536, CONFIG_RELOADABLE,
 		   "Most requests committed together in one transaction.", database_max_batch),
 	CONFIG_NUM("database.reconnect_min_ms", 100, 10, 60000, CONFIG_RELOADABLE,

@@ -162,6 +162,45 @@ static int event_decode_offered(json_t *root, struct call_event *ev, struct even
 	return 0;
 }
 
+static void event_hash_field(crypto_hash_sha256_state *st, const char *s)
+{
+	/* Length-prefixed, so that no two field lists hash the same bytes. */
+	unsigned char n = (unsigned char)strlen(s);
+	crypto_hash_sha256_update(st, &n, 1);
+	crypto_hash_sha256_update(st, (const unsigned char *)s, n);
+}
+
+/* The identity of an event for idempotency: every field, after decoding,
+ * in a fixed order. Two requests that mean the same thing (keys in another
+ * order, other white space or escapes, the same instant written with another
+ * offset, the same number written another way) hash alike; any change of a
+ * value does not. */
+static void event_hash(struct call_event *ev)
+{
+	crypto_hash_sha256_state st;
+	unsigned char fixed[10];
+	uint64_t at = (uint64_t)ev->at;
+
+	crypto_hash_sha256_init(&st);
+	fixed[0] = (unsigned char)ev->type;
+	for (int i = 0; i < 8; i++)
+		fixed[1 + i] = (unsigned char)(at >> (8 * i));
+	fixed[9] = (unsigned char)((ev->has_ivr_path ? 1 : 0) | (unsigned char)(ev->n_flags << 1));
+	crypto_hash_sha256_update(&st, fixed, sizeof fixed);
+	event_hash_field(&st, ev->event_id);
+	event_hash_field(&st, ev->call_id);
+	event_hash_field(&st, ev->centre);
+	event_hash_field(&st, ev->caller);
+	event_hash_field(&st, ev->dialled);
+	event_hash_field(&st, ev->ivr_path);
+	for (size_t i = 0; i < ev->n_flags; i++)
+		event_hash_field(&st, ev->flags[i]);
+	event_hash_field(&st, ev->agent);
+	event_hash_field(&st, ev->to_queue);
+	event_hash_field(&st, ev->cause);
+	crypto_hash_sha256_final(&st, ev->payload_hash);
+}
+
 int event_decode(const char *body, size_t len, struct call_event *ev, struct event_error *err)
 {
 	json_error_t jerr;
@@ -273,14 +312,7 @@ int event_decode(const char *body, size_t len, struct call_event *ev, struct eve
 		break;
 	}
 
-	/* Canonical form for the idempotency hash. */
-	char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (canon == NULL) {
-		event_fail(err, 500, "internal", NULL, "out of memory");
-		goto out;
-	}
-	crypto_hash_sha256(ev->payload_hash, (const unsigned char *)canon, strlen(canon));
-	free(canon);
+	event_hash(ev);
 	rc = 0;
 out:
 	json_decref(root);

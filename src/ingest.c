@@ -2,13 +2,16 @@
  * answer (see ingest.h). HTTP stays in http.c; SQL stays in store.c. */
 #include "ingest.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "calls.h"
+#include "jsonw.h"
 #include "log.h"
 #include "mirror.h"
 #include "privacy.h"
@@ -45,6 +48,8 @@ struct ingest_op {
 	struct ingest_op *followers;
 };
 
+#define INGEST_SPARE_OPS_MAX 4096
+
 struct ingest {
 	struct event_base *base;
 	struct store *store;
@@ -54,10 +59,34 @@ struct ingest {
 	char *caller_key;
 	int64_t retry_after_s;
 
+	/* Finished ops kept for reuse: a request allocates nothing in the
+	 * common case. At most INGEST_SPARE_OPS are kept. */
+	struct ingest_op *spare_ops;
+	size_t n_spare_ops;
+
+	/* Calls changed by commits in this loop pass, mirrored in one go. */
+	struct call *mirror_pending;
+	size_t n_mirror_pending, mirror_pending_cap;
+	struct event *ev_mirror;
+
 	struct strmap *centres; /* code -> strdup'ed name */
 	struct strmap *calls;   /* centre \0 call_id -> struct live_call */
 	struct strmap *events;  /* centre \0 event_id -> struct live_event */
 };
+
+/* Returns an op for reuse (or frees it when enough are kept). */
+static void ingest_op_free(struct ingest *in, struct ingest_op *op)
+{
+	if (op == NULL)
+		return;
+	if (in->n_spare_ops >= INGEST_SPARE_OPS_MAX) {
+		ingest_op_free(in, op);
+		return;
+	}
+	op->followers = in->spare_ops;
+	in->spare_ops = op;
+	in->n_spare_ops++;
+}
 
 /* --- keys and memory ------------------------------------------------------ */
 
@@ -151,44 +180,27 @@ static void ingest_send(struct ingest *in, ingest_reply_fn reply, void *request,
 	reply(request, &r);
 }
 
-/* Writes s as a JSON string body (quotes included) into out. */
-static void ingest_json_string(char *out, size_t cap, const char *s)
-{
-	size_t o = 0;
-	if (cap < 3)
-		return;
-	out[o++] = '"';
-	for (; *s && o + 8 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-}
-
 static void ingest_send_error(struct ingest *in, ingest_reply_fn reply, void *request, int status,
 			      const char *code, const char *field, const char *message)
 {
-	char body[1024], msg[600], fld[120];
+	char body[1024];
+	struct jsonw w;
 
-	ingest_json_string(msg, sizeof msg, message);
+	jsonw_init(&w, body, sizeof body);
+	jsonw_lit(&w, "{\"error\":{\"status\":");
+	jsonw_int(&w, status);
+	jsonw_lit(&w, ",\"code\":");
+	jsonw_string(&w, code);
 	if (field && *field) {
-		ingest_json_string(fld, sizeof fld, field);
-		snprintf(body, sizeof body,
-			 "{\"error\":{\"status\":%d,\"code\":\"%s\",\"field\":%s,\"message\":%s}}",
-			 status, code, fld, msg);
-	} else {
-		snprintf(body, sizeof body,
-			 "{\"error\":{\"status\":%d,\"code\":\"%s\",\"message\":%s}}", status, code,
-			 msg);
+		jsonw_lit(&w, ",\"field\":");
+		jsonw_string(&w, field);
 	}
+	jsonw_lit(&w, ",\"message\":");
+	jsonw_string(&w, message);
+	jsonw_lit(&w, "}}");
+	if (jsonw_end(&w) < 0)
+		snprintf(body, sizeof body, "{\"error\":{\"status\":%d,\"code\":\"%s\"}}", status,
+			 code);
 	ingest_send(in, reply, request, status, body, false);
 }
 
@@ -213,66 +225,85 @@ static void ingest_send_conflict(struct ingest *in, ingest_reply_fn reply, void 
 static void ingest_build_result(const struct call_event *ev, const struct call *c, char *out,
 				size_t cap)
 {
+	struct jsonw w;
+
+	jsonw_init(&w, out, cap);
+	jsonw_lit(&w, "{\"event_id\":");
+	jsonw_string(&w, ev->event_id);
+	jsonw_lit(&w, ",\"call_id\":");
+	jsonw_string(&w, ev->call_id);
+	jsonw_lit(&w, ",\"state\":");
+	jsonw_string(&w, call_state_name(c->state));
 	if (ev->type == EVENT_OFFERED) {
-		char rule[80];
-		ingest_json_string(rule, sizeof rule, c->rule);
-		snprintf(out, cap,
-			 "{\"event_id\":\"%s\",\"call_id\":\"%s\",\"state\":\"%s\",\"category\":\"%s\","
-			 "\"queue\":\"%s\",\"priority\":%d,\"rule\":%s}",
-			 ev->event_id, ev->call_id, call_state_name(c->state),
-			 category_name(c->category), c->queue, c->priority, rule);
-	} else {
-		snprintf(out, cap, "{\"event_id\":\"%s\",\"call_id\":\"%s\",\"state\":\"%s\"}",
-			 ev->event_id, ev->call_id, call_state_name(c->state));
+		jsonw_lit(&w, ",\"category\":");
+		jsonw_string(&w, category_name(c->category));
+		jsonw_lit(&w, ",\"queue\":");
+		jsonw_string(&w, c->queue);
+		jsonw_lit(&w, ",\"priority\":");
+		jsonw_int(&w, c->priority);
+		jsonw_lit(&w, ",\"rule\":");
+		jsonw_string(&w, c->rule);
 	}
+	jsonw_lit(&w, "}");
+	(void)jsonw_end(&w); /* ids and names are bounded: it always fits */
 }
 
 /* Detail kept in the event log: everything but the caller's number, which
- * only appears masked. All values here are of checked alphabets. */
+ * only appears masked. */
 static void ingest_build_detail(const struct call_event *ev, const struct call *c, char *out,
 				size_t cap)
 {
+	struct jsonw w;
+
+	jsonw_init(&w, out, cap);
+	jsonw_lit(&w, "{");
 	switch (ev->type) {
-	case EVENT_OFFERED: {
-		char flags[EVENT_MAX_FLAGS * (EVENT_FLAG_MAX + 3) + 3];
-		size_t o = 0;
-		flags[o++] = '[';
-		for (size_t i = 0; i < ev->n_flags; i++)
-			o += (size_t)snprintf(flags + o, sizeof flags - o, "%s\"%s\"", i ? "," : "",
-					      ev->flags[i]);
-		flags[o++] = ']';
-		flags[o] = '\0';
-		snprintf(out, cap,
-			 "{\"caller\":\"%s\",\"dialled\":\"%s\",\"ivr_path\":\"%s\",\"caller_flags\":%s}",
-			 c->caller_masked, ev->dialled, ev->ivr_path, flags);
+	case EVENT_OFFERED:
+		jsonw_lit(&w, "\"caller\":");
+		jsonw_string(&w, c->caller_masked);
+		jsonw_lit(&w, ",\"dialled\":");
+		jsonw_string(&w, ev->dialled);
+		jsonw_lit(&w, ",\"ivr_path\":");
+		jsonw_string(&w, ev->ivr_path);
+		jsonw_lit(&w, ",\"caller_flags\":[");
+		for (size_t i = 0; i < ev->n_flags; i++) {
+			if (i)
+				jsonw_lit(&w, ",");
+			jsonw_string(&w, ev->flags[i]);
+		}
+		jsonw_lit(&w, "]");
 		break;
-	}
 	case EVENT_ANSWERED:
-		snprintf(out, cap, "{\"agent\":\"%s\"}", ev->agent);
+		jsonw_lit(&w, "\"agent\":");
+		jsonw_string(&w, ev->agent);
 		break;
 	case EVENT_TRANSFERRED:
-		if (ev->to_queue[0])
-			snprintf(out, cap, "{\"to_queue\":\"%s\"}", ev->to_queue);
-		else
-			snprintf(out, cap, "{\"to_agent\":\"%s\"}", ev->agent);
+		if (ev->to_queue[0]) {
+			jsonw_lit(&w, "\"to_queue\":");
+			jsonw_string(&w, ev->to_queue);
+		} else {
+			jsonw_lit(&w, "\"to_agent\":");
+			jsonw_string(&w, ev->agent);
+		}
 		break;
 	case EVENT_IVR_COMPLETED:
-		if (ev->has_ivr_path)
-			snprintf(out, cap, "{\"ivr_path\":\"%s\"}", ev->ivr_path);
-		else
-			snprintf(out, cap, "{}");
+		if (ev->has_ivr_path) {
+			jsonw_lit(&w, "\"ivr_path\":");
+			jsonw_string(&w, ev->ivr_path);
+		}
 		break;
 	case EVENT_ENDED:
-		if (ev->cause[0])
-			snprintf(out, cap, "{\"cause\":\"%s\"}", ev->cause);
-		else
-			snprintf(out, cap, "{}");
+		if (ev->cause[0]) {
+			jsonw_lit(&w, "\"cause\":");
+			jsonw_string(&w, ev->cause);
+		}
 		break;
 	case EVENT_ABANDONED:
 	case EVENT_TYPE_COUNT:
-		snprintf(out, cap, "{}");
 		break;
 	}
+	jsonw_lit(&w, "}");
+	(void)jsonw_end(&w);
 }
 
 /* --- commit callbacks ------------------------------------------------------ */
@@ -289,7 +320,7 @@ static void ingest_answer_followers(struct ingest_op *op, int status, const char
 			ingest_send(f->in, f->reply, f->request, status, body, true);
 		metrics_count_event(f->in->metrics, f->sop.ev.type,
 				    status == 200 ? EVRES_REPLAYED : EVRES_REJECTED);
-		free(f);
+		ingest_op_free(f->in, f);
 		f = next;
 	}
 }
@@ -359,6 +390,33 @@ static void ingest_reconcile(struct ingest *in, struct ingest_op *op)
 	store_request_resync(in->store);
 }
 
+static void ingest_on_mirror(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest *in = arg;
+	mirror_put_calls(in->mirror, in->mirror_pending, in->n_mirror_pending, true);
+	in->n_mirror_pending = 0;
+}
+
+/* Queues a committed call's state for the mirror; the writes go out once the
+ * whole batch has been answered. Dropped (with the rest of the mirror's
+ * freshness) only when memory runs out or Redis is down. */
+static void ingest_mirror_later(struct ingest *in, const struct call *c)
+{
+	if (!mirror_is_up(in->mirror))
+		return;
+	if (in->n_mirror_pending == in->mirror_pending_cap) {
+		size_t cap = in->mirror_pending_cap ? in->mirror_pending_cap * 2 : 256;
+		struct call *grown = realloc(in->mirror_pending, cap * sizeof *grown);
+		if (grown == NULL)
+			return;
+		in->mirror_pending = grown;
+		in->mirror_pending_cap = cap;
+	}
+	in->mirror_pending[in->n_mirror_pending++] = *c;
+	if (in->n_mirror_pending == 1)
+		event_active(in->ev_mirror, EV_TIMEOUT, 0);
+}
+
 /* store_op.done: see store.h for the contract. */
 static void ingest_on_done(struct store_op *sop, enum store_status status)
 {
@@ -373,7 +431,7 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 		ingest_send_unavailable(in, op->reply, op->request);
 		metrics_count_event(in->metrics, sop->ev.type, EVRES_REJECTED);
 		ingest_answer_followers(op, 503, NULL);
-		free(op);
+		ingest_op_free(in, op);
 		return;
 	}
 	if (sop->finding != STORE_FOUND_NOTHING) {
@@ -381,7 +439,7 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 		ingest_answer_followers(op, 503, NULL);
 		if (sop->kind == STORE_OP_WRITE)
 			ingest_reconcile(in, op);
-		free(op);
+		ingest_op_free(in, op);
 		return;
 	}
 	ingest_send(in, op->reply, op->request, 200, sop->result, false);
@@ -392,11 +450,11 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 	size_t klen = ingest_key(key, sop->row.centre, sop->row.call_id);
 	struct live_call *lc = strmap_get(in->calls, key, klen);
 	if (lc != NULL) {
-		mirror_put_call(in->mirror, &sop->row, true);
+		ingest_mirror_later(in, &sop->row);
 		if (call_state_is_final(sop->row.state))
 			ingest_forget_call(in, lc);
 	}
-	free(op);
+	ingest_op_free(in, op);
 }
 
 /* --- the request path --------------------------------------------------------- */
@@ -404,13 +462,25 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 static struct ingest_op *ingest_op_new(struct ingest *in, const struct call_event *ev,
 				       ingest_reply_fn reply, void *request)
 {
-	struct ingest_op *op = calloc(1, sizeof *op);
-	if (op == NULL)
-		return NULL;
+	struct ingest_op *op = in->spare_ops;
+	if (op != NULL) {
+		in->spare_ops = op->followers;
+		in->n_spare_ops--;
+	} else {
+		op = malloc(sizeof *op);
+		if (op == NULL)
+			return NULL;
+	}
+	/* Only the header is cleared; the text buffers are written before use. */
+	memset(&op->sop, 0, offsetof(struct store_op, ev));
 	op->in = in;
 	op->reply = reply;
 	op->request = request;
+	op->lev = NULL;
+	op->followers = NULL;
 	op->sop.ev = *ev;
+	op->sop.kind = STORE_OP_WRITE;
+	op->sop.finding = STORE_FOUND_NOTHING;
 	op->sop.done = ingest_on_done;
 	op->sop.owner = op;
 	return op;
@@ -478,7 +548,7 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 				 ev.call_id, call_state_name(lc->call.state));
 			ingest_send_error(in, reply, request, 409, "call_exists", "call_id", msg);
 			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
-			free(op);
+			ingest_op_free(in, op);
 			return;
 		}
 		struct classify_input ci = {
@@ -510,7 +580,7 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 			 * of an event of a finished call. The database knows. */
 			op->sop.kind = STORE_OP_LOOKUP;
 			if (store_submit(in->store, &op->sop) != 0) {
-				free(op);
+				ingest_op_free(in, op);
 				ingest_send_unavailable(in, reply, request);
 			}
 			return;
@@ -519,7 +589,7 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 			ingest_send_error(in, reply, request, err.status, err.code, err.field,
 					  err.message);
 			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
-			free(op);
+			ingest_op_free(in, op);
 			return;
 		}
 		call_apply_event(&lc->call, &ev);
@@ -538,13 +608,13 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 		 * answer honest anyway. */
 		op->lev->op = NULL;
 		ingest_send_unavailable(in, reply, request);
-		free(op);
+		ingest_op_free(in, op);
 	}
 	return;
 oom:
 	log_error("ingest", "out of memory while accepting event %s of call %s", ev.event_id,
 		  ev.call_id);
-	free(op);
+	ingest_op_free(in, op);
 	ingest_send_error(in, reply, request, 500, "internal", NULL, "out of memory");
 }
 
@@ -644,10 +714,11 @@ static int ingest_recover_event(void *arg, const struct store_recovered_event *e
 	return ingest_remember_event(in, lc, e->event_id, e->hash, e->result) ? 0 : -1;
 }
 
-static void ingest_mirror_call(const char *key, size_t key_len, void *value, void *arg)
+static void ingest_mirror_collect(const char *key, size_t key_len, void *value, void *arg)
 {
 	struct live_call *lc = value;
-	mirror_put_call(arg, &lc->call, false);
+	struct call **cursor = arg;
+	*(*cursor)++ = lc->call;
 }
 
 static void ingest_mirror_clear_centre(const char *code, size_t key_len, void *value, void *arg)
@@ -659,8 +730,18 @@ static void ingest_mirror_clear_centre(const char *code, size_t key_len, void *v
 static void ingest_mirror_resync(void *arg)
 {
 	struct ingest *in = arg;
+	size_t n = strmap_count(in->calls);
+	struct call *all = malloc((n ? n : 1) * sizeof *all);
+	struct call *cursor = all;
+
 	strmap_each(in->centres, ingest_mirror_clear_centre, in->mirror);
-	strmap_each(in->calls, ingest_mirror_call, in->mirror);
+	if (all == NULL) {
+		log_warn("ingest", "out of memory while rewriting the Redis mirror");
+		return;
+	}
+	strmap_each(in->calls, ingest_mirror_collect, &cursor);
+	mirror_put_calls(in->mirror, all, n, false);
+	free(all);
 }
 
 static void ingest_recover_done(void *arg, size_t n_calls, size_t n_events)
@@ -690,6 +771,7 @@ static void ingest_batch_done(void *arg, size_t n_ops, int64_t usec, bool ok)
 static struct store_limits ingest_limits(const struct config *cfg)
 {
 	struct store_limits l = {
+		.connections = cfg->database_connections,
 		.max_batch = cfg->database_max_batch,
 		.reconnect_min_ms = cfg->database_reconnect_min_ms,
 		.reconnect_max_ms = cfg->database_reconnect_max_ms,
@@ -720,12 +802,13 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 	in->centres = strmap_new();
 	in->calls = strmap_new();
 	in->events = strmap_new();
+	in->ev_mirror = event_new(base, -1, 0, ingest_on_mirror, in);
 	struct store_limits limits = ingest_limits(cfg);
 	in->store = store_new(base, cfg->database_url, &limits, &hooks, in);
 	in->mirror = mirror_new(base, cfg->redis_host, (int)cfg->redis_port, cfg->redis_key_prefix,
 				ingest_mirror_resync, in);
 	if (in->caller_key == NULL || in->centres == NULL || in->calls == NULL ||
-	    in->events == NULL || in->store == NULL || in->mirror == NULL) {
+	    in->events == NULL || in->store == NULL || in->mirror == NULL || in->ev_mirror == NULL) {
 		ingest_free(in);
 		return NULL;
 	}
@@ -782,6 +865,14 @@ void ingest_free(struct ingest *in)
 		return;
 	/* The store fails what is still queued; answers go out before memory goes. */
 	store_free(in->store);
+	if (in->ev_mirror)
+		event_free(in->ev_mirror);
+	free(in->mirror_pending);
+	while (in->spare_ops != NULL) {
+		struct ingest_op *next = in->spare_ops->followers;
+		free(in->spare_ops);
+		in->spare_ops = next;
+	}
 	mirror_free(in->mirror);
 	if (in->events)
 		strmap_each(in->events, ingest_free_event, NULL);

@@ -10,6 +10,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "jsonw.h"
 #include "log.h"
 
 struct mirror {
@@ -132,39 +133,182 @@ void mirror_clear_centre(struct mirror *m, const char *centre)
 			  m->prefix, centre);
 }
 
-void mirror_put_call(struct mirror *m, const struct call *c, bool publish)
-{
-	char json[512];
+/* A growing argv for redisAsyncCommandArgv. Strings are copied into one
+ * arena so that the snapshots can go away before hiredis formats them. */
+struct mirror_cmd {
+	const char **argv;
+	size_t *lens;
+	size_t argc, cap;
+};
 
-	if (!m->up)
-		return;
-	snprintf(json, sizeof json,
-		 "{\"call_id\":\"%s\",\"state\":\"%s\",\"category\":\"%s\",\"queue\":\"%s\","
-		 "\"priority\":%d,\"offered_at\":%lld,\"caller\":\"%s\",\"agent\":\"%s\"}",
-		 c->call_id, call_state_name(c->state), category_name(c->category), c->queue,
-		 c->priority, (long long)(c->offered_at / 1000000), c->caller_masked, c->agent);
-	if (call_state_is_final(c->state)) {
-		redisAsyncCommand(m->ctx, NULL, NULL, "HDEL %s:%s:calls %s", m->prefix, c->centre,
-				  c->call_id);
-		redisAsyncCommand(m->ctx, NULL, NULL, "ZREM %s:%s:waiting %s", m->prefix, c->centre,
-				  c->call_id);
-	} else {
-		redisAsyncCommand(m->ctx, NULL, NULL, "HSET %s:%s:calls %s %s", m->prefix, c->centre,
-				  c->call_id, json);
-		if (c->state == CALL_QUEUED) {
-			char score[32];
-			snprintf(score, sizeof score, "%lld",
-				 (long long)c->priority * 10000000000LL + c->offered_at / 1000000);
-			redisAsyncCommand(m->ctx, NULL, NULL, "ZADD %s:%s:waiting %s %s", m->prefix,
-					  c->centre, score, c->call_id);
-		} else {
-			redisAsyncCommand(m->ctx, NULL, NULL, "ZREM %s:%s:waiting %s", m->prefix,
-					  c->centre, c->call_id);
-		}
+static int mirror_cmd_push(struct mirror_cmd *c, const char *s, size_t len)
+{
+	if (c->argc == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		const char **argv = realloc(c->argv, cap * sizeof *argv);
+		if (argv == NULL)
+			return -1;
+		c->argv = argv;
+		size_t *lens = realloc(c->lens, cap * sizeof *lens);
+		if (lens == NULL)
+			return -1;
+		c->lens = lens;
+		c->cap = cap;
 	}
-	if (publish)
-		redisAsyncCommand(m->ctx, NULL, NULL, "PUBLISH %s:%s:changes %s", m->prefix,
-				  c->centre, json);
+	c->argv[c->argc] = s;
+	c->lens[c->argc] = len;
+	c->argc++;
+	return 0;
+}
+
+static void mirror_cmd_send(struct mirror *m, struct mirror_cmd *c, size_t min_args)
+{
+	if (c->argc > min_args)
+		redisAsyncCommandArgv(m->ctx, NULL, NULL, (int)c->argc, c->argv, c->lens);
+	c->argc = 0;
+}
+
+static int mirror_compare_keys(const void *a, const void *b, void *arg)
+{
+	const struct call *calls = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = strcmp(calls[i].centre, calls[j].centre);
+	if (d == 0)
+		d = strcmp(calls[i].call_id, calls[j].call_id);
+	if (d == 0)
+		d = i < j ? -1 : i > j;
+	return d;
+}
+
+static int mirror_json(const struct call *c, char *out, size_t cap)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, out, cap);
+	jsonw_lit(&w, "{\"call_id\":");
+	jsonw_string(&w, c->call_id);
+	jsonw_lit(&w, ",\"state\":");
+	jsonw_string(&w, call_state_name(c->state));
+	jsonw_lit(&w, ",\"category\":");
+	jsonw_string(&w, category_name(c->category));
+	jsonw_lit(&w, ",\"queue\":");
+	jsonw_string(&w, c->queue);
+	jsonw_lit(&w, ",\"priority\":");
+	jsonw_int(&w, c->priority);
+	jsonw_lit(&w, ",\"offered_at\":");
+	jsonw_int(&w, c->offered_at / 1000000);
+	jsonw_lit(&w, ",\"caller\":");
+	jsonw_string(&w, c->caller_masked);
+	jsonw_lit(&w, ",\"agent\":");
+	jsonw_string(&w, c->agent);
+	jsonw_lit(&w, "}");
+	return (int)jsonw_end(&w);
+}
+
+#define MIRROR_JSON_MAX 512
+
+void mirror_put_calls(struct mirror *m, const struct call *calls, size_t n, bool publish)
+{
+	size_t *order = NULL, *last = NULL;
+	char *json = NULL, *scores = NULL, *message = NULL;
+	struct mirror_cmd hset = {0}, hdel = {0}, zadd = {0}, zrem = {0};
+	size_t n_last = 0;
+
+	if (!m->up || n == 0)
+		return;
+	order = malloc(n * sizeof *order);
+	last = malloc(n * sizeof *last);
+	json = malloc(n * MIRROR_JSON_MAX);
+	scores = malloc(n * 24);
+	message = malloc(n * (MIRROR_JSON_MAX + 1) + 2);
+	if (!order || !last || !json || !scores || !message)
+		goto out;
+
+	/* The last snapshot of each call, grouped by centre. */
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, mirror_compare_keys, (void *)calls);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
+		if (k + 1 < n && strcmp(calls[i].centre, calls[order[k + 1]].centre) == 0 &&
+		    strcmp(calls[i].call_id, calls[order[k + 1]].call_id) == 0)
+			continue;
+		last[n_last++] = i;
+	}
+
+	for (size_t from = 0; from < n_last;) {
+		const char *centre = calls[last[from]].centre;
+		char k_calls[128], k_waiting[128], k_changes[128];
+		size_t to = from, msg_len = 0;
+		snprintf(k_calls, sizeof k_calls, "%s:%s:calls", m->prefix, centre);
+		snprintf(k_waiting, sizeof k_waiting, "%s:%s:waiting", m->prefix, centre);
+		snprintf(k_changes, sizeof k_changes, "%s:%s:changes", m->prefix, centre);
+		if (mirror_cmd_push(&hset, "HSET", 4) || mirror_cmd_push(&hset, k_calls, strlen(k_calls)) ||
+		    mirror_cmd_push(&hdel, "HDEL", 4) || mirror_cmd_push(&hdel, k_calls, strlen(k_calls)) ||
+		    mirror_cmd_push(&zadd, "ZADD", 4) ||
+		    mirror_cmd_push(&zadd, k_waiting, strlen(k_waiting)) ||
+		    mirror_cmd_push(&zrem, "ZREM", 4) ||
+		    mirror_cmd_push(&zrem, k_waiting, strlen(k_waiting)))
+			goto out;
+		message[msg_len++] = '[';
+		for (; to < n_last && strcmp(calls[last[to]].centre, centre) == 0; to++) {
+			size_t i = last[to];
+			const struct call *c = &calls[i];
+			char *j = json + i * MIRROR_JSON_MAX;
+			char *score = scores + i * 24;
+			int jl = mirror_json(c, j, MIRROR_JSON_MAX);
+			if (jl < 0 || jl >= MIRROR_JSON_MAX)
+				continue;
+			if (msg_len > 1)
+				message[msg_len++] = ',';
+			memcpy(message + msg_len, j, (size_t)jl);
+			msg_len += (size_t)jl;
+			int rc = 0;
+			if (call_state_is_final(c->state)) {
+				rc |= mirror_cmd_push(&hdel, c->call_id, strlen(c->call_id));
+				rc |= mirror_cmd_push(&zrem, c->call_id, strlen(c->call_id));
+			} else {
+				rc |= mirror_cmd_push(&hset, c->call_id, strlen(c->call_id));
+				rc |= mirror_cmd_push(&hset, j, (size_t)jl);
+				if (c->state == CALL_QUEUED) {
+					int sl = (int)jsonw_format_int(
+						score, (int64_t)c->priority * 10000000000LL +
+							       c->offered_at / 1000000);
+					rc |= mirror_cmd_push(&zadd, score, (size_t)sl);
+					rc |= mirror_cmd_push(&zadd, c->call_id, strlen(c->call_id));
+				} else {
+					rc |= mirror_cmd_push(&zrem, c->call_id, strlen(c->call_id));
+				}
+			}
+			if (rc)
+				goto out;
+		}
+		message[msg_len++] = ']';
+		mirror_cmd_send(m, &hset, 2);
+		mirror_cmd_send(m, &hdel, 2);
+		mirror_cmd_send(m, &zadd, 2);
+		mirror_cmd_send(m, &zrem, 2);
+		if (publish) {
+			const char *argv[3] = {"PUBLISH", k_changes, message};
+			size_t lens[3] = {7, strlen(k_changes), msg_len};
+			redisAsyncCommandArgv(m->ctx, NULL, NULL, 3, argv, lens);
+		}
+		from = to;
+	}
+out:
+	free(hset.argv);
+	free(hset.lens);
+	free(hdel.argv);
+	free(hdel.lens);
+	free(zadd.argv);
+	free(zadd.lens);
+	free(zrem.argv);
+	free(zrem.lens);
+	free(order);
+	free(last);
+	free(json);
+	free(scores);
+	free(message);
 }
 
 void mirror_free(struct mirror *m)

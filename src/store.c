@@ -1,15 +1,25 @@
 /* store.c: non-blocking libpq in pipeline mode on the broker's event loop,
  * with group commit (see store.h for the contract).
  *
- * Connection states:
- *   DOWN --timer--> CONNECTING --PQconnectPoll ok--> RECOVERING --snapshot read--> READY
- *   any --error--> DOWN (queued ops failed, reconnect after a backoff)
- * In READY at most one batch is in flight; ops submitted meanwhile wait in
- * the queue and go out together as soon as the answer arrives.
+ * The store keeps database.connections connections. Each commits one batch
+ * at a time; while one waits for its commit to reach the disk, another runs
+ * the next batch, and PostgreSQL flushes their commits together. A batch
+ * never holds an op of a call that has an op in another uncommitted batch,
+ * so batches in flight are independent: any one may fail alone without
+ * making another's answers wrong.
+ *
+ * Store states:
+ *   DOWN --timer--> CONNECTING --first connection up--> RECOVERING
+ *        --snapshot read on connection 0--> READY
+ *   any --a connection lost--> DOWN (everything unacknowledged fails; all
+ *        connections close; reconnect after a backoff)
+ * Recovery and centre refreshes run on connection 0 while no batch is in
+ * flight anywhere.
  */
 #include "store.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +28,43 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "jsonw.h"
 #include "log.h"
+#include "strmap.h"
 #include "timeutil.h"
+
+#define STORE_COLUMN_COUNT 22
+#define STORE_MAX_CONNECTIONS 16
 
 enum store_state { STORE_DOWN, STORE_CONNECTING, STORE_RECOVERING, STORE_READY };
 
-/* What the next results on the connection belong to. */
+/* What the next results on a connection belong to. */
 enum store_step {
 	STEP_NONE,
-	STEP_RECOVERY, /* the recovery pipeline */
+	STEP_RECOVERY, /* the recovery pipeline (connection 0) */
+	STEP_PREPARE,  /* preparing the ingest statement (other connections) */
 	STEP_BATCH,    /* one hotline_ingest statement */
-	STEP_CENTRES,  /* a refresh of the centre list */
+	STEP_CENTRES,  /* a refresh of the centre list (connection 0) */
+};
+
+struct store;
+
+struct store_conn {
+	struct store *s;
+	int index;
+	PGconn *conn;
+	bool up; /* connected, in pipeline mode, ingest prepared */
+	struct event *ev_read;
+	struct event *ev_write;
+	enum store_step step;
+	int recovery_result; /* index of the next result in the recovery pipeline */
+
+	/* the batch in flight on this connection */
+	struct store_op **inflight;
+	size_t n_inflight, inflight_cap;
+	int64_t batch_started;
+	bool batch_failed;
+	struct store_array *columns; /* STORE_COLUMN_COUNT arrays: the batch's parameters */
 };
 
 struct store {
@@ -39,144 +75,200 @@ struct store {
 	void *hook_arg;
 
 	enum store_state state;
-	PGconn *conn;
-	struct event *ev_read;
-	struct event *ev_write;
-	struct event *ev_timer; /* reconnect backoff, and deferred work */
+	struct store_conn conns[STORE_MAX_CONNECTIONS];
+	int n_conns;
+	struct event *ev_timer; /* reconnect backoff */
 	int64_t backoff_ms;
 
-	enum store_step step;
-	int recovery_result; /* index of the next result in the recovery pipeline */
 	size_t recovered_calls, recovered_events;
 	bool resync_wanted;
 	bool centres_wanted;
 
-	/* queued ops (FIFO) and the batch in flight */
+	/* queued ops (FIFO) */
 	struct store_op *queue_head, *queue_tail;
 	size_t queue_len;
-	struct store_op **inflight;
-	size_t n_inflight, inflight_cap;
-	int64_t batch_started;
-	bool batch_failed;
-	char *json; /* the batch's parameter */
-	size_t json_len, json_cap;
+	/* centre \0 call_id -> ops of that call in batches in flight */
+	struct strmap *busy_calls;
 };
 
 static void store_on_socket(evutil_socket_t fd, short what, void *arg);
 static void store_connect_begin(struct store *s);
 static void store_maybe_send(struct store *s);
+static void store_conn_poll(struct store_conn *sc);
+static void store_begin_recovery(struct store *s);
 
-/* --- small JSON writer for the batch parameter -------------------------- */
+/* --- the batch's parameters ------------------------------------------------
+ *
+ * hotline_ingest takes one PostgreSQL array per column (text form), in the
+ * order of store_columns; element i of every array belongs to op i. Arrays
+ * parse far faster than a JSON document of the same rows and need no
+ * per-row conversion on the server.
+ */
 
-static int store_json_reserve(struct store *s, size_t more)
+enum store_column {
+	COL_KIND, COL_CENTRE, COL_EVENT, COL_CALL, COL_TYPE, COL_AT, COL_HASH, COL_DETAIL,
+	COL_RESULT, COL_STATE, COL_CATEGORY, COL_QUEUE, COL_PRIORITY, COL_RULE, COL_CALLER_HASH,
+	COL_CALLER_MASKED, COL_DIALLED, COL_IVR, COL_AGENT, COL_ANSWERED, COL_ENDED, COL_OUTCOME,
+	STORE_COLUMNS
+};
+_Static_assert(STORE_COLUMNS == STORE_COLUMN_COUNT, "hotline_ingest has 22 parameters");
+
+struct store_array {
+	char *buf;
+	size_t len, cap;
+};
+
+static int store_array_reserve(struct store_array *a, size_t more)
 {
-	if (s->json_len + more + 1 <= s->json_cap)
+	if (a->len + more + 1 <= a->cap)
 		return 0;
-	size_t cap = s->json_cap ? s->json_cap : 65536;
-	while (cap < s->json_len + more + 1)
+	size_t cap = a->cap ? a->cap : 16384;
+	while (cap < a->len + more + 1)
 		cap *= 2;
-	char *grown = realloc(s->json, cap);
+	char *grown = realloc(a->buf, cap);
 	if (grown == NULL)
 		return -1;
-	s->json = grown;
-	s->json_cap = cap;
+	a->buf = grown;
+	a->cap = cap;
 	return 0;
 }
 
-static int store_json_raw(struct store *s, const char *text, size_t n)
+/* Starts the next element: '{' before the first, ',' between. */
+static void store_array_sep(struct store_array *a, size_t index)
 {
-	if (store_json_reserve(s, n) != 0)
-		return -1;
-	memcpy(s->json + s->json_len, text, n);
-	s->json_len += n;
-	s->json[s->json_len] = '\0';
-	return 0;
+	a->buf[a->len++] = index == 0 ? '{' : ',';
 }
 
-static int store_json_lit(struct store *s, const char *text)
-{
-	return store_json_raw(s, text, strlen(text));
-}
-
-/* Appends "key":"value" with JSON escaping (values here are short ids and
- * names, but rule names come from an operator's file and may hold anything). */
-static int store_json_str(struct store *s, const char *key, const char *value)
+/* A quoted element; only '"' and '\' need escaping inside quotes. */
+static int store_array_text(struct store_array *a, size_t index, const char *value)
 {
 	size_t n = strlen(value);
-	if (store_json_reserve(s, strlen(key) + 6 * n + 8) != 0)
+	if (store_array_reserve(a, 2 * n + 4) != 0)
 		return -1;
-	char *p = s->json + s->json_len;
-	p += sprintf(p, ",\"%s\":\"", key);
+	store_array_sep(a, index);
+	char *p = a->buf + a->len;
+	*p++ = '"';
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (c == '"' || c == '\\') {
+		if (value[i] == '"' || value[i] == '\\')
 			*p++ = '\\';
-			*p++ = (char)c;
-		} else if (c < 0x20) {
-			p += sprintf(p, "\\u%04x", c);
-		} else {
-			*p++ = (char)c;
-		}
+		*p++ = value[i];
 	}
 	*p++ = '"';
-	*p = '\0';
-	s->json_len = (size_t)(p - s->json);
+	a->len = (size_t)(p - a->buf);
 	return 0;
 }
 
-static int store_json_int(struct store *s, const char *key, long long v)
+static int store_array_null(struct store_array *a, size_t index)
 {
-	char buf[64];
-	int n = snprintf(buf, sizeof buf, ",\"%s\":%lld", key, v);
-	return store_json_raw(s, buf, (size_t)n);
+	if (store_array_reserve(a, 6) != 0)
+		return -1;
+	store_array_sep(a, index);
+	memcpy(a->buf + a->len, "NULL", 4);
+	a->len += 4;
+	return 0;
 }
 
-static int store_json_hex(struct store *s, const char *key, const unsigned char *bin, size_t n)
+static int store_array_int(struct store_array *a, size_t index, long long v)
 {
-	char hex[2 * 64 + 1];
-	sodium_bin2hex(hex, sizeof hex, bin, n);
-	return store_json_str(s, key, hex);
+	if (store_array_reserve(a, 24) != 0)
+		return -1;
+	store_array_sep(a, index);
+	a->len += jsonw_format_int(a->buf + a->len, v);
+	return 0;
 }
 
-/* One op as a row of hotline_ingest's input (field names: sql/002_ingest.sql). */
-static int store_json_op(struct store *s, size_t index, const struct store_op *op)
+static int store_array_hex(struct store_array *a, size_t index, const unsigned char *bin, size_t n)
+{
+	if (store_array_reserve(a, 2 * n + 4) != 0)
+		return -1;
+	store_array_sep(a, index);
+	sodium_bin2hex(a->buf + a->len, 2 * n + 1, bin, n);
+	a->len += 2 * n;
+	return 0;
+}
+
+/* Closes an array ("{}" when it has no element) and NUL-terminates it. */
+static int store_array_end(struct store_array *a, size_t count)
+{
+	if (store_array_reserve(a, 3) != 0)
+		return -1;
+	if (count == 0)
+		a->buf[a->len++] = '{';
+	a->buf[a->len++] = '}';
+	a->buf[a->len] = '\0';
+	return 0;
+}
+
+/* Appends op as element index of every column. */
+static int store_add_op(struct store_array *cols, size_t index, const struct store_op *op)
 {
 	const struct call_event *ev = &op->ev;
 	const struct call *c = &op->row;
-	char head[32];
-	int n = snprintf(head, sizeof head, "%s{\"n\":%zu", index ? "," : "", index);
+	bool write = op->kind == STORE_OP_WRITE;
+	const char *outcome = write ? call_outcome(c) : NULL;
+	bool with_call = write && (ev->type == EVENT_OFFERED || outcome != NULL);
+	int rc = 0;
 
-	if (store_json_raw(s, head, (size_t)n) || store_json_str(s, "k", op->kind == STORE_OP_LOOKUP ? "l" : "w") ||
-	    store_json_str(s, "c", ev->centre) || store_json_str(s, "e", ev->event_id) ||
-	    store_json_str(s, "i", ev->call_id))
-		return -1;
-	if (op->kind == STORE_OP_WRITE) {
-		if (store_json_str(s, "t", event_type_name(ev->type)) ||
-		    store_json_int(s, "at", ev->at) ||
-		    store_json_hex(s, "h", ev->payload_hash, EVENT_HASH_BYTES) ||
-		    store_json_lit(s, ",\"d\":") || store_json_lit(s, op->detail) ||
-		    store_json_str(s, "r", op->result))
-			return -1;
-		const char *outcome = call_outcome(c);
-		if (ev->type == EVENT_OFFERED || outcome != NULL) {
-			if (store_json_str(s, "st", call_state_name(c->state)) ||
-			    store_json_str(s, "cat", category_name(c->category)) ||
-			    store_json_str(s, "q", c->queue) || store_json_int(s, "pr", c->priority) ||
-			    store_json_str(s, "ru", c->rule) ||
-			    store_json_hex(s, "ch", c->caller_hash, PRIVACY_HASH_BYTES) ||
-			    store_json_str(s, "cm", c->caller_masked) ||
-			    store_json_str(s, "di", c->dialled) || store_json_str(s, "iv", c->ivr_path) ||
-			    store_json_str(s, "ag", c->agent) || store_json_int(s, "aa", c->answered_at) ||
-			    store_json_int(s, "ea", c->ended_at))
-				return -1;
-			if (outcome != NULL && store_json_str(s, "oc", outcome))
-				return -1;
-		}
+	rc |= store_array_text(&cols[COL_KIND], index, write ? "w" : "l");
+	rc |= store_array_text(&cols[COL_CENTRE], index, ev->centre);
+	rc |= store_array_text(&cols[COL_EVENT], index, ev->event_id);
+	rc |= store_array_text(&cols[COL_CALL], index, ev->call_id);
+	if (write) {
+		rc |= store_array_text(&cols[COL_TYPE], index, event_type_name(ev->type));
+		rc |= store_array_int(&cols[COL_AT], index, ev->at);
+		rc |= store_array_hex(&cols[COL_HASH], index, ev->payload_hash, EVENT_HASH_BYTES);
+		rc |= store_array_text(&cols[COL_DETAIL], index, op->detail);
+		rc |= store_array_text(&cols[COL_RESULT], index, op->result);
+	} else {
+		for (int col = COL_TYPE; col <= COL_RESULT; col++)
+			rc |= store_array_null(&cols[col], index);
 	}
-	return store_json_lit(s, "}");
+	if (with_call) {
+		rc |= store_array_text(&cols[COL_STATE], index, call_state_name(c->state));
+		rc |= store_array_text(&cols[COL_CATEGORY], index, category_name(c->category));
+		rc |= store_array_text(&cols[COL_QUEUE], index, c->queue);
+		rc |= store_array_int(&cols[COL_PRIORITY], index, c->priority);
+		rc |= store_array_text(&cols[COL_RULE], index, c->rule);
+		rc |= store_array_hex(&cols[COL_CALLER_HASH], index, c->caller_hash,
+				      PRIVACY_HASH_BYTES);
+		rc |= store_array_text(&cols[COL_CALLER_MASKED], index, c->caller_masked);
+		rc |= store_array_text(&cols[COL_DIALLED], index, c->dialled);
+		rc |= store_array_text(&cols[COL_IVR], index, c->ivr_path);
+		rc |= store_array_text(&cols[COL_AGENT], index, c->agent);
+		rc |= store_array_int(&cols[COL_ANSWERED], index, c->answered_at);
+		rc |= store_array_int(&cols[COL_ENDED], index, c->ended_at);
+		if (outcome != NULL)
+			rc |= store_array_text(&cols[COL_OUTCOME], index, outcome);
+		else
+			rc |= store_array_null(&cols[COL_OUTCOME], index);
+	} else {
+		for (int col = COL_STATE; col < STORE_COLUMNS; col++)
+			rc |= store_array_null(&cols[col], index);
+	}
+	return rc ? -1 : 0;
 }
 
-/* --- connection management ---------------------------------------------- */
+/* --- SQL ------------------------------------------------------------------ */
+
+static const char store_sql_centres[] = "SELECT code, name FROM centres ORDER BY code";
+static const char store_sql_calls[] =
+	"SELECT centre, call_id, state, category, queue, priority, rule,"
+	" encode(caller_hash, 'hex'), caller_masked, dialled, ivr_path, coalesce(agent, ''),"
+	" (extract(epoch FROM offered_at) * 1000000)::bigint,"
+	" coalesce((extract(epoch FROM answered_at) * 1000000)::bigint, 0)"
+	" FROM calls WHERE outcome IS NULL";
+static const char store_sql_events[] =
+	"SELECT e.centre, e.event_id, e.call_id, e.type,"
+	" (extract(epoch FROM e.at) * 1000000)::bigint, encode(e.payload_sha256, 'hex'),"
+	" e.result, e.detail::text"
+	" FROM call_events e JOIN calls c ON c.centre = e.centre AND c.call_id = e.call_id"
+	" WHERE c.outcome IS NULL ORDER BY e.seq";
+static const char store_sql_ingest[] =
+	"SELECT idx, finding, encode(stored_hash, 'hex'), stored_result, call_state"
+	" FROM hotline_ingest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+	" $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
+
+/* --- ops and queues -------------------------------------------------------- */
 
 static void store_fail_ops(struct store_op *head)
 {
@@ -197,33 +289,80 @@ static struct store_op *store_take_queue(struct store *s)
 	return head;
 }
 
-static void store_fail_inflight(struct store *s)
+#define STORE_KEY_MAX (EVENT_CENTRE_MAX + EVENT_ID_MAX + 2)
+
+static size_t store_call_key(const struct store_op *op, char out[STORE_KEY_MAX])
 {
-	size_t n = s->n_inflight;
-	s->n_inflight = 0;
+	size_t a = strlen(op->ev.centre), b = strlen(op->ev.call_id);
+	memcpy(out, op->ev.centre, a);
+	out[a] = '\0';
+	memcpy(out + a + 1, op->ev.call_id, b);
+	return a + 1 + b;
+}
+
+/* Counts an op's call as busy (in a batch in flight), or releases it. */
+static int store_busy_add(struct store *s, const struct store_op *op)
+{
+	char key[STORE_KEY_MAX];
+	size_t n = store_call_key(op, key);
+	uintptr_t count = (uintptr_t)strmap_get(s->busy_calls, key, n);
+	return strmap_put(s->busy_calls, key, n, (void *)(count + 1));
+}
+
+static void store_busy_release(struct store *s, const struct store_op *op)
+{
+	char key[STORE_KEY_MAX];
+	size_t n = store_call_key(op, key);
+	uintptr_t count = (uintptr_t)strmap_get(s->busy_calls, key, n);
+	if (count <= 1)
+		strmap_remove(s->busy_calls, key, n);
+	else if (strmap_put(s->busy_calls, key, n, (void *)(count - 1)) != 0)
+		strmap_remove(s->busy_calls, key, n); /* cannot fail: the key exists */
+}
+
+/* Ends a connection's batch: releases its calls and answers its ops. The
+ * connection's step stays STEP_BATCH during the callbacks, so that an op
+ * submitted from one of them queues instead of reusing the inflight array. */
+static void store_conn_finish_batch(struct store_conn *sc, enum store_status status)
+{
+	struct store *s = sc->s;
+	size_t n = sc->n_inflight;
+
+	if (n > 0 && s->hooks.batch_done)
+		s->hooks.batch_done(s->hook_arg, n, timeutil_now_usec() - sc->batch_started,
+				    status == STORE_COMMITTED);
 	for (size_t i = 0; i < n; i++)
-		s->inflight[i]->done(s->inflight[i], STORE_UNAVAILABLE);
+		store_busy_release(s, sc->inflight[i]);
+	/* Emptied first: a callback that brings the store down must not answer
+	 * these ops a second time. */
+	sc->n_inflight = 0;
+	for (size_t i = 0; i < n; i++)
+		sc->inflight[i]->done(sc->inflight[i], status);
+	sc->step = STEP_NONE;
 }
 
-static void store_close(struct store *s)
+/* --- connections ------------------------------------------------------------- */
+
+static void store_conn_close(struct store_conn *sc)
 {
-	if (s->ev_read) {
-		event_free(s->ev_read);
-		s->ev_read = NULL;
+	if (sc->ev_read) {
+		event_free(sc->ev_read);
+		sc->ev_read = NULL;
 	}
-	if (s->ev_write) {
-		event_free(s->ev_write);
-		s->ev_write = NULL;
+	if (sc->ev_write) {
+		event_free(sc->ev_write);
+		sc->ev_write = NULL;
 	}
-	if (s->conn) {
-		PQfinish(s->conn);
-		s->conn = NULL;
+	if (sc->conn) {
+		PQfinish(sc->conn);
+		sc->conn = NULL;
 	}
-	s->step = STEP_NONE;
+	sc->up = false;
+	sc->step = STEP_NONE;
 }
 
-/* Loses the connection: fails everything not yet acknowledged and schedules
- * a reconnect with exponential backoff. */
+/* Loses every connection: fails everything not yet acknowledged and
+ * schedules a reconnect with exponential backoff. */
 static void store_go_down(struct store *s, const char *why)
 {
 	bool was_up = s->state == STORE_READY || s->state == STORE_RECOVERING;
@@ -233,16 +372,15 @@ static void store_go_down(struct store *s, const char *why)
 	size_t n = strlen(reason);
 	while (n > 0 && (reason[n - 1] == '\n' || reason[n - 1] == ' '))
 		reason[--n] = '\0';
-	store_close(s);
 	s->state = STORE_DOWN;
-	if (s->n_inflight > 0 && s->hooks.batch_done)
-		s->hooks.batch_done(s->hook_arg, s->n_inflight,
-				    timeutil_now_usec() - s->batch_started, false);
-	store_fail_inflight(s);
+	for (int i = 0; i < s->n_conns; i++)
+		store_conn_close(&s->conns[i]);
+	for (int i = 0; i < s->n_conns; i++)
+		store_conn_finish_batch(&s->conns[i], STORE_UNAVAILABLE);
 	store_fail_ops(store_take_queue(s));
 	if (was_up) {
-		log_error("store", "PostgreSQL connection lost while %s: %s; retrying in %lld ms",
-			  was_up ? "serving" : "connecting", reason, (long long)s->backoff_ms);
+		log_error("store", "PostgreSQL connection lost while serving: %s; retrying in %lld ms",
+			  reason, (long long)s->backoff_ms);
 		if (s->hooks.went_down)
 			s->hooks.went_down(s->hook_arg, reason);
 	} else {
@@ -257,132 +395,139 @@ static void store_go_down(struct store *s, const char *why)
 		s->backoff_ms = s->limits.reconnect_max_ms;
 }
 
+/* why may be a connection's PQerrorMessage: store_go_down copies it before
+ * it closes anything. */
+static void store_conn_down(struct store_conn *sc, const char *why)
+{
+	store_go_down(sc->s, why);
+}
+
 static void store_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *s = arg;
 	if (s->state == STORE_DOWN)
 		store_connect_begin(s);
-	else if (s->state == STORE_READY)
-		store_maybe_send(s);
 }
 
-static int store_watch(struct store *s)
+static int store_conn_watch(struct store_conn *sc)
 {
-	int fd = PQsocket(s->conn);
+	int fd = PQsocket(sc->conn);
 	if (fd < 0)
 		return -1;
-	s->ev_read = event_new(s->base, fd, EV_READ | EV_PERSIST, store_on_socket, s);
-	s->ev_write = event_new(s->base, fd, EV_WRITE, store_on_socket, s);
-	if (s->ev_read == NULL || s->ev_write == NULL)
+	sc->ev_read = event_new(sc->s->base, fd, EV_READ | EV_PERSIST, store_on_socket, sc);
+	sc->ev_write = event_new(sc->s->base, fd, EV_WRITE, store_on_socket, sc);
+	if (sc->ev_read == NULL || sc->ev_write == NULL)
 		return -1;
 	return 0;
 }
 
-static void store_connect_poll(struct store *s);
-
 static void store_connect_begin(struct store *s)
 {
 	s->state = STORE_CONNECTING;
-	s->conn = PQconnectStart(s->conninfo);
-	if (s->conn == NULL || PQstatus(s->conn) == CONNECTION_BAD) {
-		store_go_down(s, s->conn ? PQerrorMessage(s->conn) : "out of memory");
-		return;
-	}
-	if (store_watch(s) != 0) {
-		store_go_down(s, "cannot watch the PostgreSQL socket");
-		return;
-	}
-	store_connect_poll(s);
-}
-
-static void store_begin_recovery(struct store *s);
-
-static void store_connect_poll(struct store *s)
-{
-	switch (PQconnectPoll(s->conn)) {
-	case PGRES_POLLING_READING:
-		event_add(s->ev_read, NULL);
-		return;
-	case PGRES_POLLING_WRITING:
-		event_add(s->ev_write, NULL);
-		return;
-	case PGRES_POLLING_OK:
-		/* libpq may have switched sockets while trying addresses. */
-		event_free(s->ev_read);
-		event_free(s->ev_write);
-		s->ev_read = s->ev_write = NULL;
-		if (store_watch(s) != 0 || PQsetnonblocking(s->conn, 1) != 0 ||
-		    PQenterPipelineMode(s->conn) != 1) {
-			store_go_down(s, PQerrorMessage(s->conn));
+	for (int i = 0; i < s->n_conns && s->state == STORE_CONNECTING; i++) {
+		struct store_conn *sc = &s->conns[i];
+		sc->conn = PQconnectStart(s->conninfo);
+		if (sc->conn == NULL || PQstatus(sc->conn) == CONNECTION_BAD) {
+			store_conn_down(sc, sc->conn ? PQerrorMessage(sc->conn) : "out of memory");
 			return;
 		}
-		event_add(s->ev_read, NULL);
-		store_begin_recovery(s);
-		return;
-	case PGRES_POLLING_FAILED:
-	default:
-		store_go_down(s, PQerrorMessage(s->conn));
-		return;
+		if (store_conn_watch(sc) != 0) {
+			store_conn_down(sc, "cannot watch the PostgreSQL socket");
+			return;
+		}
+		store_conn_poll(sc);
 	}
 }
 
 /* Sends what libpq buffered; arms the write event while the socket is full. */
-static void store_flush(struct store *s)
+static void store_conn_flush(struct store_conn *sc)
 {
-	int r = PQflush(s->conn);
+	int r = PQflush(sc->conn);
 	if (r < 0)
-		store_go_down(s, PQerrorMessage(s->conn));
+		store_conn_down(sc, PQerrorMessage(sc->conn));
 	else if (r > 0)
-		event_add(s->ev_write, NULL);
+		event_add(sc->ev_write, NULL);
+}
+
+static const char store_sql_deallocate[] = "DEALLOCATE ALL";
+
+/* A connection other than 0 only needs the ingest statement. */
+static void store_conn_prepare(struct store_conn *sc)
+{
+	if (!PQsendQueryParams(sc->conn, store_sql_deallocate, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendPrepare(sc->conn, "ingest", store_sql_ingest, 0, NULL) ||
+	    !PQpipelineSync(sc->conn)) {
+		store_conn_down(sc, PQerrorMessage(sc->conn));
+		return;
+	}
+	sc->step = STEP_PREPARE;
+	store_conn_flush(sc);
+}
+
+static void store_conn_poll(struct store_conn *sc)
+{
+	switch (PQconnectPoll(sc->conn)) {
+	case PGRES_POLLING_READING:
+		event_add(sc->ev_read, NULL);
+		return;
+	case PGRES_POLLING_WRITING:
+		event_add(sc->ev_write, NULL);
+		return;
+	case PGRES_POLLING_OK:
+		/* libpq may have switched sockets while trying addresses. */
+		event_free(sc->ev_read);
+		event_free(sc->ev_write);
+		sc->ev_read = sc->ev_write = NULL;
+		if (store_conn_watch(sc) != 0 || PQsetnonblocking(sc->conn, 1) != 0 ||
+		    PQenterPipelineMode(sc->conn) != 1) {
+			store_conn_down(sc, PQerrorMessage(sc->conn));
+			return;
+		}
+		event_add(sc->ev_read, NULL);
+		if (sc->index == 0)
+			store_begin_recovery(sc->s);
+		else
+			store_conn_prepare(sc);
+		return;
+	case PGRES_POLLING_FAILED:
+	default:
+		store_conn_down(sc, PQerrorMessage(sc->conn));
+		return;
+	}
 }
 
 /* --- recovery ------------------------------------------------------------ */
 
-static const char store_sql_centres[] = "SELECT code, name FROM centres ORDER BY code";
-static const char store_sql_calls[] =
-	"SELECT centre, call_id, state, category, queue, priority, rule,"
-	" encode(caller_hash, 'hex'), caller_masked, dialled, ivr_path, coalesce(agent, ''),"
-	" (extract(epoch FROM offered_at) * 1000000)::bigint,"
-	" coalesce((extract(epoch FROM answered_at) * 1000000)::bigint, 0)"
-	" FROM calls WHERE outcome IS NULL";
-static const char store_sql_events[] =
-	"SELECT e.centre, e.event_id, e.call_id, e.type,"
-	" (extract(epoch FROM e.at) * 1000000)::bigint, encode(e.payload_sha256, 'hex'),"
-	" e.result, e.detail::text"
-	" FROM call_events e JOIN calls c ON c.centre = e.centre AND c.call_id = e.call_id"
-	" WHERE c.outcome IS NULL ORDER BY e.seq";
-static const char store_sql_ingest[] =
-	"SELECT idx, finding, encode(stored_hash, 'hex'), stored_result, call_state"
-	" FROM hotline_ingest($1::json)";
-
-/* Recovery pipeline: results 0 BEGIN, 1 centres, 2 calls, 3 events, 4 COMMIT,
- * 5 DEALLOCATE (a resync recovers on a connection that has prepared
- * already), 6 PREPARE ingest, then the sync. */
+/* Recovery pipeline on connection 0: results 0 BEGIN, 1 centres, 2 calls,
+ * 3 events, 4 COMMIT, 5 DEALLOCATE (a resync recovers on a connection that
+ * has prepared already), 6 PREPARE ingest, then the sync. */
 enum { RECOVERY_RESULTS = 7 };
 
 static void store_begin_recovery(struct store *s)
 {
+	struct store_conn *sc = &s->conns[0];
+
 	s->state = STORE_RECOVERING;
-	s->step = STEP_RECOVERY;
-	s->recovery_result = 0;
+	sc->step = STEP_RECOVERY;
+	sc->recovery_result = 0;
 	s->recovered_calls = s->recovered_events = 0;
 	s->resync_wanted = false;
 	s->centres_wanted = false;
 	if (s->hooks.recover_begin)
 		s->hooks.recover_begin(s->hook_arg);
-	if (!PQsendQueryParams(s->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+	if (!PQsendQueryParams(sc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
 			       NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(s->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(s->conn, store_sql_calls, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(s->conn, store_sql_events, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(s->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(s->conn, "DEALLOCATE ALL", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendPrepare(s->conn, "ingest", store_sql_ingest, 1, NULL) ||
-	    !PQpipelineSync(s->conn)) {
-		store_go_down(s, PQerrorMessage(s->conn));
+	    !PQsendQueryParams(sc->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(sc->conn, store_sql_calls, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(sc->conn, store_sql_events, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(sc->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendQueryParams(sc->conn, store_sql_deallocate, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendPrepare(sc->conn, "ingest", store_sql_ingest, 0, NULL) ||
+	    !PQpipelineSync(sc->conn)) {
+		store_conn_down(sc, PQerrorMessage(sc->conn));
 		return;
 	}
-	store_flush(s);
+	store_conn_flush(sc);
 }
 
 static int64_t store_int(const PGresult *r, int row, int col)
@@ -463,77 +608,171 @@ static int store_recover_centres(struct store *s, const PGresult *r)
 
 /* --- batches ------------------------------------------------------------- */
 
-/* Sends the queued ops as one batch if the connection is idle. */
-static void store_maybe_send(struct store *s)
+static bool store_all_idle(const struct store *s)
 {
-	if (s->state != STORE_READY || s->step != STEP_NONE)
-		return;
-	if (s->centres_wanted) {
-		s->centres_wanted = false;
-		if (!PQsendQueryParams(s->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
-		    !PQpipelineSync(s->conn)) {
-			store_go_down(s, PQerrorMessage(s->conn));
-			return;
-		}
-		s->step = STEP_CENTRES;
-		store_flush(s);
-		return;
-	}
-	if (s->queue_head == NULL)
-		return;
-
-	size_t n = s->queue_len < (size_t)s->limits.max_batch ? s->queue_len
-							       : (size_t)s->limits.max_batch;
-	if (n > s->inflight_cap) {
-		struct store_op **grown = realloc(s->inflight, n * sizeof *grown);
-		if (grown == NULL) {
-			store_go_down(s, "out of memory");
-			return;
-		}
-		s->inflight = grown;
-		s->inflight_cap = n;
-	}
-	s->json_len = 0;
-	if (store_json_lit(s, "[") != 0)
-		goto oom;
-	for (size_t i = 0; i < n; i++) {
-		struct store_op *op = s->queue_head;
-		s->queue_head = op->next;
-		op->next = NULL;
-		s->inflight[i] = op;
-		s->n_inflight = i + 1;
-		op->finding = STORE_FOUND_NOTHING;
-		if (store_json_op(s, i, op) != 0)
-			goto oom;
-	}
-	if (s->queue_head == NULL)
-		s->queue_tail = NULL;
-	s->queue_len -= n;
-	if (store_json_lit(s, "]") != 0)
-		goto oom;
-
-	const char *params[1] = {s->json};
-	if (!PQsendQueryPrepared(s->conn, "ingest", 1, params, NULL, NULL, 0) ||
-	    !PQpipelineSync(s->conn)) {
-		store_go_down(s, PQerrorMessage(s->conn));
-		return;
-	}
-	s->step = STEP_BATCH;
-	s->batch_failed = false;
-	s->batch_started = timeutil_now_usec();
-	store_flush(s);
-	return;
-oom:
-	store_go_down(s, "out of memory while building a batch");
+	for (int i = 0; i < s->n_conns; i++)
+		if (s->conns[i].step != STEP_NONE)
+			return false;
+	return true;
 }
 
-static void store_apply_findings(struct store *s, const PGresult *r)
+/* Moves the next batch out of the queue into sc->inflight: queued ops in
+ * order, skipping every op of a call that is busy in another batch (and the
+ * later ops of such a call, so a call's events stay in order). Returns the
+ * number taken, or -1 when out of memory. */
+static long store_take_batch(struct store *s, struct store_conn *sc)
+{
+	size_t max = (size_t)s->limits.max_batch;
+	size_t n = 0;
+	struct strmap *skipped = NULL;
+	struct store_op *prev = NULL, *op = s->queue_head;
+
+	if (max > s->queue_len)
+		max = s->queue_len;
+	if (max > sc->inflight_cap) {
+		struct store_op **grown = realloc(sc->inflight, max * sizeof *grown);
+		if (grown == NULL)
+			return -1;
+		sc->inflight = grown;
+		sc->inflight_cap = max;
+	}
+	while (op != NULL && n < max) {
+		struct store_op *next = op->next;
+		char key[STORE_KEY_MAX];
+		size_t klen = store_call_key(op, key);
+		bool blocked = strmap_get(s->busy_calls, key, klen) != NULL ||
+			       (skipped != NULL && strmap_get(skipped, key, klen) != NULL);
+		if (blocked) {
+			if (skipped == NULL)
+				skipped = strmap_new();
+			if (skipped == NULL || strmap_put(skipped, key, klen, (void *)1) != 0) {
+				strmap_free(skipped);
+				return -1;
+			}
+			prev = op;
+			op = next;
+			continue;
+		}
+		/* Unlink op from the queue. */
+		if (prev)
+			prev->next = next;
+		else
+			s->queue_head = next;
+		if (s->queue_tail == op)
+			s->queue_tail = prev;
+		s->queue_len--;
+		op->next = NULL;
+		op->finding = STORE_FOUND_NOTHING;
+		sc->inflight[n++] = op;
+		op = next;
+	}
+	strmap_free(skipped);
+	sc->n_inflight = n;
+	/* Mark after taking, so that two ops of one call in this batch are fine. */
+	for (size_t i = 0; i < n; i++)
+		if (store_busy_add(s, sc->inflight[i]) != 0)
+			return -1;
+	return (long)n;
+}
+
+static void store_conn_send_batch(struct store_conn *sc)
+{
+	struct store *s = sc->s;
+	long n = store_take_batch(s, sc);
+
+	if (n <= 0) {
+		if (n < 0)
+			store_conn_down(sc, "out of memory while building a batch");
+		return;
+	}
+	for (int col = 0; col < STORE_COLUMNS; col++)
+		sc->columns[col].len = 0;
+	for (long i = 0; i < n; i++)
+		if (store_add_op(sc->columns, (size_t)i, sc->inflight[i]) != 0)
+			goto oom;
+	/* How many rows of each kind hotline_ingest must see written. */
+	long offers = 0, writes = 0, finals = 0, lookups = 0;
+	for (long i = 0; i < n; i++) {
+		const struct store_op *op = sc->inflight[i];
+		if (op->kind == STORE_OP_LOOKUP) {
+			lookups++;
+			continue;
+		}
+		writes++;
+		offers += op->ev.type == EVENT_OFFERED;
+		finals += call_outcome(&op->row) != NULL;
+	}
+	char counts[4][24];
+	const char *params[STORE_COLUMNS + 4];
+	for (int col = 0; col < STORE_COLUMNS; col++) {
+		if (store_array_end(&sc->columns[col], (size_t)n) != 0)
+			goto oom;
+		params[col] = sc->columns[col].buf;
+	}
+	snprintf(counts[0], sizeof counts[0], "%ld", offers);
+	snprintf(counts[1], sizeof counts[1], "%ld", writes);
+	snprintf(counts[2], sizeof counts[2], "%ld", finals);
+	snprintf(counts[3], sizeof counts[3], "%ld", lookups);
+	for (int k = 0; k < 4; k++)
+		params[STORE_COLUMNS + k] = counts[k];
+	sc->step = STEP_BATCH;
+	sc->batch_failed = false;
+	sc->batch_started = timeutil_now_usec();
+	if (!PQsendQueryPrepared(sc->conn, "ingest", STORE_COLUMNS + 4, params, NULL, NULL, 0) ||
+	    !PQpipelineSync(sc->conn)) {
+		store_conn_down(sc, PQerrorMessage(sc->conn));
+		return;
+	}
+	store_conn_flush(sc);
+	return;
+oom:
+	sc->step = STEP_BATCH;
+	store_conn_down(sc, "out of memory while building a batch");
+}
+
+/* Gives queued work to idle connections; runs a pending resync or centre
+ * refresh once nothing is in flight. */
+static void store_maybe_send(struct store *s)
+{
+	if (s->state != STORE_READY)
+		return;
+	if ((s->resync_wanted || s->centres_wanted) && !store_all_idle(s))
+		return; /* wait for every batch in flight to be answered */
+	if (s->resync_wanted) {
+		/* Rebuild memory from the database: fail what was accepted against
+		 * the old memory, then run recovery again. */
+		log_warn("store", "the broker's memory disagreed with the database; reloading");
+		store_fail_ops(store_take_queue(s));
+		if (s->state == STORE_READY && store_all_idle(s))
+			store_begin_recovery(s);
+		return;
+	}
+	if (s->centres_wanted) {
+		struct store_conn *sc = &s->conns[0];
+		s->centres_wanted = false;
+		if (!PQsendQueryParams(sc->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
+		    !PQpipelineSync(sc->conn)) {
+			store_conn_down(sc, PQerrorMessage(sc->conn));
+			return;
+		}
+		sc->step = STEP_CENTRES;
+		store_conn_flush(sc);
+		return;
+	}
+	for (int i = 0; i < s->n_conns && s->queue_head != NULL && s->state == STORE_READY; i++) {
+		struct store_conn *sc = &s->conns[i];
+		if (sc->up && sc->step == STEP_NONE)
+			store_conn_send_batch(sc);
+	}
+}
+
+static void store_apply_findings(struct store_conn *sc, const PGresult *r)
 {
 	for (int i = 0; i < PQntuples(r); i++) {
 		long idx = strtol(PQgetvalue(r, i, 0), NULL, 10);
-		if (idx < 0 || (size_t)idx >= s->n_inflight)
+		if (idx < 0 || (size_t)idx >= sc->n_inflight)
 			continue;
-		struct store_op *op = s->inflight[idx];
+		struct store_op *op = sc->inflight[idx];
 		const char *f = PQgetvalue(r, i, 1);
 		if (strcmp(f, "duplicate") == 0) {
 			op->finding = STORE_FOUND_DUPLICATE;
@@ -554,39 +793,20 @@ static void store_apply_findings(struct store *s, const PGresult *r)
 	}
 }
 
-/* The batch's sync arrived: acknowledge (or fail) every op in it. */
-static void store_finish_batch(struct store *s)
+/* Handles one result of whatever step the connection is in. Returns -1 when
+ * the connection must be dropped. */
+static int store_on_result(struct store_conn *sc, PGresult *r)
 {
-	size_t n = s->n_inflight;
-	bool ok = !s->batch_failed;
-
-	if (s->hooks.batch_done)
-		s->hooks.batch_done(s->hook_arg, n, timeutil_now_usec() - s->batch_started, ok);
-	/* step stays STEP_BATCH during the callbacks, so that an op submitted
-	 * from one of them queues instead of reusing the inflight array. */
-	for (size_t i = 0; i < n; i++)
-		s->inflight[i]->done(s->inflight[i], ok ? STORE_COMMITTED : STORE_UNAVAILABLE);
-	s->n_inflight = 0;
-	s->step = STEP_NONE;
-	if (!ok) {
-		/* The statement failed and nothing was written; memory may hold
-		 * what was just refused, so rebuild it. */
-		s->resync_wanted = true;
-	}
-}
-
-/* Handles one result of whatever step is in progress. Returns -1 when the
- * connection must be dropped. */
-static int store_on_result(struct store *s, PGresult *r)
-{
+	struct store *s = sc->s;
 	ExecStatusType st = PQresultStatus(r);
 
-	switch (s->step) {
+	switch (sc->step) {
 	case STEP_RECOVERY:
 		if (st == PGRES_PIPELINE_SYNC) {
-			if (s->recovery_result != RECOVERY_RESULTS)
+			if (sc->recovery_result != RECOVERY_RESULTS)
 				return -1;
-			s->step = STEP_NONE;
+			sc->step = STEP_NONE;
+			sc->up = true;
 			s->state = STORE_READY;
 			s->backoff_ms = s->limits.reconnect_min_ms;
 			if (s->hooks.recover_done)
@@ -595,11 +815,11 @@ static int store_on_result(struct store *s, PGresult *r)
 			return 0;
 		}
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-			log_error("store", "recovery query %d failed: %s", s->recovery_result,
+			log_error("store", "recovery query %d failed: %s", sc->recovery_result,
 				  PQresultErrorMessage(r));
 			return -1;
 		}
-		switch (s->recovery_result++) {
+		switch (sc->recovery_result++) {
 		case 1:
 			return store_recover_centres(s, r);
 		case 2:
@@ -609,23 +829,40 @@ static int store_on_result(struct store *s, PGresult *r)
 		default:
 			return 0;
 		}
+	case STEP_PREPARE:
+		if (st == PGRES_PIPELINE_SYNC) {
+			sc->step = STEP_NONE;
+			sc->up = true;
+			return 0;
+		}
+		if (st != PGRES_COMMAND_OK) {
+			log_error("store", "preparing connection %d failed: %s", sc->index,
+				  PQresultErrorMessage(r));
+			return -1;
+		}
+		return 0;
 	case STEP_BATCH:
 		if (st == PGRES_PIPELINE_SYNC) {
-			store_finish_batch(s);
+			bool failed = sc->batch_failed;
+			store_conn_finish_batch(sc, failed ? STORE_UNAVAILABLE : STORE_COMMITTED);
+			/* The statement failed and nothing of it was written; memory may
+			 * hold what was just refused, so rebuild it. */
+			if (failed)
+				s->resync_wanted = true;
 			return 0;
 		}
 		if (st == PGRES_TUPLES_OK) {
-			store_apply_findings(s, r);
+			store_apply_findings(sc, r);
 			return 0;
 		}
-		log_error("store", "batch of %zu events failed: %s", s->n_inflight,
+		log_error("store", "batch of %zu events failed: %s", sc->n_inflight,
 			  PQresultErrorMessage(r));
-		s->batch_failed = true;
+		sc->batch_failed = true;
 		/* A broken connection shows up as a fatal result with a bad status. */
-		return PQstatus(s->conn) == CONNECTION_OK ? 0 : -1;
+		return PQstatus(sc->conn) == CONNECTION_OK ? 0 : -1;
 	case STEP_CENTRES:
 		if (st == PGRES_PIPELINE_SYNC) {
-			s->step = STEP_NONE;
+			sc->step = STEP_NONE;
 			return 0;
 		}
 		if (st == PGRES_TUPLES_OK)
@@ -640,49 +877,36 @@ static int store_on_result(struct store *s, PGresult *r)
 
 static void store_on_socket(evutil_socket_t fd, short what, void *arg)
 {
-	struct store *s = arg;
+	struct store_conn *sc = arg;
+	struct store *s = sc->s;
 
-	if (s->state == STORE_CONNECTING) {
-		store_connect_poll(s);
+	if (sc->conn == NULL)
+		return;
+	if (!sc->up && sc->step == STEP_NONE) {
+		store_conn_poll(sc);
 		return;
 	}
 	if (what & EV_WRITE) {
-		store_flush(s);
+		store_conn_flush(sc);
 		if (s->state == STORE_DOWN)
 			return;
 	}
 	if (!(what & EV_READ))
 		return;
-	if (!PQconsumeInput(s->conn)) {
-		store_go_down(s, PQerrorMessage(s->conn));
+	if (!PQconsumeInput(sc->conn)) {
+		store_conn_down(sc, PQerrorMessage(sc->conn));
 		return;
 	}
-	while (s->conn != NULL && !PQisBusy(s->conn)) {
-		PGresult *r = PQgetResult(s->conn);
-		if (r == NULL) {
-			/* End of one query's results; the next may already be here. */
-			if (PQisBusy(s->conn) || s->step == STEP_NONE)
-				break;
-			continue;
-		}
-		int rc = store_on_result(s, r);
+	while (sc->conn != NULL && sc->step != STEP_NONE && !PQisBusy(sc->conn)) {
+		PGresult *r = PQgetResult(sc->conn);
+		if (r == NULL)
+			continue; /* end of one query's results; the next may be here */
+		int rc = store_on_result(sc, r);
 		PQclear(r);
 		if (rc != 0) {
-			store_go_down(s, PQerrorMessage(s->conn));
+			store_conn_down(sc, sc->conn ? PQerrorMessage(sc->conn) : NULL);
 			return;
 		}
-		if (s->step == STEP_NONE)
-			break;
-	}
-	if (s->state != STORE_READY || s->step != STEP_NONE)
-		return;
-	if (s->resync_wanted) {
-		/* Rebuild memory from the database: fail what was accepted against
-		 * the old memory, then run recovery on this same connection. */
-		log_warn("store", "the broker's memory disagreed with the database; reloading");
-		store_fail_ops(store_take_queue(s));
-		store_begin_recovery(s);
-		return;
 	}
 	store_maybe_send(s);
 }
@@ -702,8 +926,21 @@ struct store *store_new(struct event_base *base, const char *conninfo,
 	s->hooks = *hooks;
 	s->hook_arg = hook_arg;
 	s->backoff_ms = limits->reconnect_min_ms;
+	s->n_conns = (int)limits->connections;
+	if (s->n_conns < 1)
+		s->n_conns = 1;
+	if (s->n_conns > STORE_MAX_CONNECTIONS)
+		s->n_conns = STORE_MAX_CONNECTIONS;
 	s->ev_timer = evtimer_new(base, store_on_timer, s);
-	if (s->conninfo == NULL || s->ev_timer == NULL) {
+	s->busy_calls = strmap_new();
+	bool ok = s->conninfo != NULL && s->ev_timer != NULL && s->busy_calls != NULL;
+	for (int i = 0; i < s->n_conns; i++) {
+		s->conns[i].s = s;
+		s->conns[i].index = i;
+		s->conns[i].columns = calloc(STORE_COLUMN_COUNT, sizeof *s->conns[i].columns);
+		ok = ok && s->conns[i].columns != NULL;
+	}
+	if (!ok) {
 		store_free(s);
 		return NULL;
 	}
@@ -726,7 +963,8 @@ int store_submit(struct store *s, struct store_op *op)
 		s->queue_head = op;
 	s->queue_tail = op;
 	s->queue_len++;
-	/* Idle: send at once. Busy: the batch goes when the answer comes. */
+	/* An idle connection sends at once; otherwise the op goes with the next
+	 * batch, as soon as a connection is answered. */
 	store_maybe_send(s);
 	return 0;
 }
@@ -762,31 +1000,45 @@ void store_refresh_centres(struct store *s)
 	if (s->state != STORE_READY)
 		return;
 	s->centres_wanted = true;
-	if (s->step == STEP_NONE)
-		store_maybe_send(s);
+	store_maybe_send(s);
 }
 
 void store_set_limits(struct store *s, const struct store_limits *limits)
 {
+	int n_conns = s->n_conns; /* fixed for the life of the store */
 	s->limits = *limits;
+	s->limits.connections = n_conns;
 }
 
 size_t store_backlog(const struct store *s)
 {
-	return s->queue_len + s->n_inflight;
+	size_t n = s->queue_len;
+	for (int i = 0; i < s->n_conns; i++)
+		n += s->conns[i].n_inflight;
+	return n;
 }
 
 void store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
-	store_close(s);
-	store_fail_inflight(s);
+	s->state = STORE_DOWN;
+	for (int i = 0; i < s->n_conns; i++)
+		store_conn_close(&s->conns[i]);
+	for (int i = 0; i < s->n_conns; i++)
+		if (s->conns[i].columns != NULL)
+			store_conn_finish_batch(&s->conns[i], STORE_UNAVAILABLE);
 	store_fail_ops(store_take_queue(s));
 	if (s->ev_timer)
 		event_free(s->ev_timer);
-	free(s->inflight);
-	free(s->json);
+	for (int i = 0; i < s->n_conns; i++) {
+		struct store_conn *sc = &s->conns[i];
+		free(sc->inflight);
+		for (int col = 0; sc->columns != NULL && col < STORE_COLUMN_COUNT; col++)
+			free(sc->columns[col].buf);
+		free(sc->columns);
+	}
+	strmap_free(s->busy_calls);
 	free(s->conninfo);
 	free(s);
 }

@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
+#include "auth.h"
 #include "harness.h"
 
 #define T0 "2019-03-04T09:15:02+08:00"
@@ -626,6 +629,105 @@ START_TEST(test_redis_down_does_not_stop_the_broker)
 }
 END_TEST
 
+/* Writes a signed POST of body, without waiting for the answer. */
+static void send_signed(struct harness_conn *c, const char *secret, const char *body)
+{
+	char sig[AUTH_SIGNATURE_LEN];
+	char *req = NULL;
+	long long ts = (long long)time(NULL);
+
+	auth_sign(secret, ts, body, strlen(body), sig);
+	int n = asprintf(&req,
+			 "POST /v1/calls/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+			 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			 AUTH_HEADER_TIMESTAMP ": %lld\r\n" AUTH_HEADER_SIGNATURE ": %s\r\n\r\n%s",
+			 strlen(body), ts, sig, body);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(harness_conn_send_raw(c, req, (size_t)n), 0);
+	free(req);
+}
+
+/* With several store connections, a call's next event must not commit on
+ * one while its offer is still being committed on another. The offer is
+ * held up by a lock on calls (which the answer's batch does not touch), and
+ * the answer is sent meanwhile: committed in order, the answer comes after. */
+START_TEST(test_events_of_one_call_commit_in_order_across_store_connections)
+{
+	static const char *const four[] = {"database.connections", "4", NULL};
+	char *url = harness_db_create(NULL);
+	ck_assert_ptr_nonnull(url);
+	ck_assert_int_eq(harness_pg_exec(url, "INSERT INTO centres (code, name) VALUES ('nanjing', '南京')"), 0);
+	struct harness_broker b;
+	struct harness_broker_options opt = {.database_url = url, .settings = four};
+	ck_assert_msg(harness_broker_start(&b, &opt) == 0, "%s", harness_error());
+	int ready = 0;
+	for (int i = 0; i < 100 && !ready; i++) {
+		struct harness_response r;
+		if (harness_http(b.port, "GET", "/healthz", NULL, NULL, &r) == 0)
+			ready = r.status == 200;
+		harness_response_free(&r);
+		if (!ready)
+			usleep(50000);
+	}
+	ck_assert(ready);
+
+	PGconn *locker = PQconnectdb(url);
+	ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
+	PGresult *lr = PQexec(locker, "BEGIN; LOCK TABLE calls IN SHARE ROW EXCLUSIVE MODE");
+	ck_assert_int_eq(PQresultStatus(lr), PGRES_COMMAND_OK);
+	PQclear(lr);
+
+	struct harness_conn *line_a = harness_conn_open(b.port);
+	struct harness_conn *line_b = harness_conn_open(b.port);
+	ck_assert_ptr_nonnull(line_a);
+	ck_assert_ptr_nonnull(line_b);
+	char *o = offer("ord-o", "ord", "1");
+	char *a = simple("ord-a", "call.answered", "ord", T1, ",\"agent\":\"a1\"");
+	send_signed(line_a, b.gateway_secret, o);
+	usleep(300000); /* the offer is now in a batch, waiting for the lock */
+	send_signed(line_b, b.gateway_secret, a);
+	usleep(300000); /* an idle store connection could take the answer now */
+	/* Neither is acknowledged while the offer cannot commit. */
+	ck_assert(!harness_conn_wait_closed(line_b, 10));
+	lr = PQexec(locker, "COMMIT");
+	PQclear(lr);
+	PQfinish(locker);
+
+	struct harness_response r;
+	ck_assert_int_eq(harness_conn_read_response(line_a, &r), 0);
+	ck_assert_msg(r.status == 200, "offer: %d %s", r.status, r.body);
+	harness_response_free(&r);
+	ck_assert_int_eq(harness_conn_read_response(line_b, &r), 0);
+	ck_assert_msg(r.status == 200, "answer: %d %s", r.status, r.body);
+	harness_response_free(&r);
+	harness_conn_close(line_a);
+	harness_conn_close(line_b);
+
+	ck_assert_int_eq(harness_pg_query_int(
+				 url, "SELECT count(*) FROM call_events a JOIN call_events o"
+				      " ON o.call_id = a.call_id AND o.type = 'call.offered'"
+				      " WHERE a.type = 'call.answered' AND a.seq > o.seq"),
+			 1);
+	/* A restart replays them into the right state: the call is talking. */
+	ck_assert_int_eq(harness_broker_kill(&b, SIGKILL), 128 + SIGKILL);
+	ck_assert_msg(harness_broker_restart(&b) == 0, "%s", harness_error());
+	int status = 0;
+	char *e = simple("ord-e", "call.ended", "ord", T2, NULL);
+	for (int i = 0; i < 100 && status != 200; i++) {
+		status = post_status(&b, e);
+		if (status != 200)
+			usleep(50000);
+	}
+	ck_assert_int_eq(status, 200);
+	free(o);
+	free(a);
+	free(e);
+	harness_broker_free(&b);
+	harness_db_drop(url);
+	free(url);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker");
@@ -647,6 +749,7 @@ static Suite *broker_suite(void)
 	tcase_set_timeout(outage, 180);
 	tcase_add_test(outage, test_postgres_down_means_503_never_2xx_and_recovery_without_restart);
 	tcase_add_test(outage, test_redis_down_does_not_stop_the_broker);
+	tcase_add_test(outage, test_events_of_one_call_commit_in_order_across_store_connections);
 	suite_add_tcase(s, outage);
 	return s;
 }

@@ -242,6 +242,7 @@ START_TEST (test_defaults_match_the_documented_values) {
 	ck_assert_str_eq(def->auth_gateway_secret, "");
 	ck_assert_int_eq(def->auth_tolerance_s, 300);
 	ck_assert_str_eq(def->database_url, "host=127.0.0.1 port=5432 dbname=hotline user=hotline");
+	ck_assert_int_eq(def->database_connections, 1);
 	ck_assert_int_eq(def->database_max_batch, 2048);
 	ck_assert_int_eq(def->database_reconnect_min_ms, 100);
 	ck_assert_int_eq(def->database_reconnect_max_ms, 5000);
@@ -253,7 +254,7 @@ START_TEST (test_defaults_match_the_documented_values) {
 	ck_assert_str_eq(def->classifier_rules_file, "rules.yaml");
 	ck_assert_str_eq(def->time_zone, "Asia/Shanghai");
 	ck_assert_str_eq(def->log_level, "info");
-	ck_assert_uint_eq(config_key_count(), 18);
+	ck_assert_uint_eq(config_key_count(), 19);
 	ck_assert_ptr_null(config_key_name(config_key_count()));
 	config_free(def);
 }

@@ -62,7 +62,8 @@ static char *run_ok(const char *const argv[], const char *const env[])
 	return out;
 }
 
-static void e2e_start(struct e2e *t, const char *profile_relative)
+/* db_connections: the broker's database.connections, or NULL for its default. */
+static void e2e_start(struct e2e *t, const char *profile_relative, const char *db_connections)
 {
 	const char *src = harness_source_dir();
 
@@ -86,7 +87,9 @@ static void e2e_start(struct e2e *t, const char *profile_relative)
 				NULL};
 	free(run_ok(import, NULL));
 
-	struct harness_broker_options opt = {.database_url = t->db};
+	const char *const settings[] = {"database.connections", db_connections, NULL};
+	struct harness_broker_options opt = {.database_url = t->db,
+					     .settings = db_connections ? settings : NULL};
 	ck_assert_msg(harness_broker_start(&t->broker, &opt) == 0, "%s", harness_error());
 
 	snprintf(t->secret_file, sizeof t->secret_file, "%s/gateway.secret", t->dir);
@@ -141,11 +144,15 @@ static void assert_expect_matches_expect_out(struct e2e *t, const char *scale)
 	free(written);
 }
 
+/* Loop index 0: the broker's default single store connection; 1: four
+ * connections committing side by side, with many calls in flight at once. */
+static const char *const store_connections[] = {NULL, "4"};
+
 START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
 {
 	struct e2e t;
 
-	e2e_start(&t, "data/nanjing-2019.yaml");
+	e2e_start(&t, "data/nanjing-2019.yaml", store_connections[_i]);
 	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
 			     "replay",
 			     "--profile",
@@ -180,7 +187,7 @@ START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
 	struct e2e t;
 	char secret_env[300];
 
-	e2e_start(&t, "tests/data/edge-2020.yaml");
+	e2e_start(&t, "tests/data/edge-2020.yaml", NULL);
 	snprintf(secret_env, sizeof secret_env, "HOTLINE_GATEWAY_SECRET=%s",
 		 t.broker.gateway_secret);
 	const char *env[] = {secret_env, NULL};
@@ -237,7 +244,9 @@ START_TEST(test_replay_survives_a_broker_restart)
 	char log[HARNESS_PATH_MAX + 16];
 	int status = 0;
 
-	e2e_start(&t, "data/nanjing-2019.yaml");
+	/* Killed with three store connections, so that batches were in flight
+	 * side by side when it died. */
+	e2e_start(&t, "data/nanjing-2019.yaml", sig == SIGKILL ? "3" : NULL);
 	snprintf(log, sizeof log, "%s/sim.log", t.dir);
 	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
 			     "replay",
@@ -299,7 +308,7 @@ static Suite *replay_e2e_suite(void)
 	TCase *tc = tcase_create("replay");
 
 	tcase_set_timeout(tc, 240);
-	tcase_add_test(tc, test_nanjing_at_small_scale_exports_exactly_the_scaled_profile);
+	tcase_add_loop_test(tc, test_nanjing_at_small_scale_exports_exactly_the_scaled_profile, 0, 2);
 	tcase_add_test(tc, test_edge_profile_at_full_scale_exports_exactly_the_profile);
 	tcase_add_loop_test(tc, test_replay_survives_a_broker_restart, 0, 2);
 	suite_add_tcase(s, tc);
