@@ -153,13 +153,16 @@ BEGIN
                 CONTINUE;
             END IF;
         ELSE
-            PERFORM 1 FROM calls ca WHERE ca.centre = o.c AND ca.call_id = o.i;
-            IF NOT FOUND THEN
+            -- Only a call still in progress takes more events.
+            SELECT ca.state INTO call_state FROM calls ca
+             WHERE ca.centre = o.c AND ca.call_id = o.i;
+            IF NOT FOUND OR call_state IN ('ended', 'abandoned') THEN
                 voided := voided || (o.c || '/' || o.i);
-                finding := 'voided';
+                finding := CASE WHEN FOUND THEN 'call_state' ELSE 'voided' END;
                 RETURN NEXT;
                 CONTINUE;
             END IF;
+            call_state := NULL;
         END IF;
 
         INSERT INTO call_events (centre, event_id, call_id, type, at, payload_sha256, detail, result)
@@ -169,8 +172,10 @@ BEGIN
             IF o.t = 'call.offered' THEN
                 -- The call row above is new and has no event: take it back.
                 DELETE FROM calls WHERE centre = o.c AND call_id = o.i;
-                voided := voided || (o.c || '/' || o.i);
             END IF;
+            -- The broker checked the call's later events against this one:
+            -- none of them may land either.
+            voided := voided || (o.c || '/' || o.i);
             SELECT ce.payload_sha256, ce.result INTO stored_hash, stored_result
               FROM call_events ce WHERE ce.centre = o.c AND ce.event_id = o.e;
             finding := 'duplicate';

@@ -77,8 +77,11 @@ static void broker_on_hup(evutil_socket_t sig, short what, void *arg)
 		log_error("broker", "reload refused; the running config stays");
 		return;
 	}
+	err[0] = '\0';
 	if (config_check_reload(b->cfg, cfg, err, sizeof err) != 0 ||
 	    http_front_set_config(b->http, cfg) != 0) {
+		if (err[0] == '\0')
+			snprintf(err, sizeof err, "out of memory");
 		log_error("broker", "reload refused: %s; the running config stays", err);
 		config_free(cfg);
 		classifier_free(cls);
@@ -102,7 +105,10 @@ static void broker_on_drain(evutil_socket_t fd, short what, void *arg)
 		if (backlog > 0)
 			log_warn("broker", "stopping with %zu event(s) not committed (not acknowledged)",
 				 backlog);
-		event_base_loopbreak(b->base);
+		/* The last answers sit in connection buffers until the loop writes
+		 * them: give it a moment before stopping. */
+		struct timeval flush = {0, 200000};
+		event_base_loopexit(b->base, &flush);
 		return;
 	}
 	struct timeval tv = {0, 20000};

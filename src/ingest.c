@@ -35,6 +35,7 @@ struct live_event {
 	char *result;
 	struct live_event *next_in_call;
 	struct ingest_op *op;
+	bool committed; /* in PostgreSQL: only then may a retry get the result */
 };
 
 /* One request in flight. A follower is a retry that arrived while the first
@@ -80,7 +81,7 @@ static void ingest_op_free(struct ingest *in, struct ingest_op *op)
 	if (op == NULL)
 		return;
 	if (in->n_spare_ops >= INGEST_SPARE_OPS_MAX) {
-		ingest_op_free(in, op);
+		free(op);
 		return;
 	}
 	op->followers = in->spare_ops;
@@ -436,12 +437,26 @@ static void ingest_on_done(struct store_op *sop, enum store_status status)
 	}
 	if (sop->finding != STORE_FOUND_NOTHING) {
 		ingest_answer_finding(op);
-		ingest_answer_followers(op, 503, NULL);
+		/* Retries that waited on this copy get what the database said. */
+		for (struct ingest_op *f = op->followers; f != NULL; f = f->followers) {
+			f->sop.finding = sop->finding;
+			memcpy(f->sop.stored_hash, sop->stored_hash, EVENT_HASH_BYTES);
+			memcpy(f->sop.stored_result, sop->stored_result, sizeof f->sop.stored_result);
+			memcpy(f->sop.stored_state, sop->stored_state, sizeof f->sop.stored_state);
+		}
+		while (op->followers != NULL) {
+			struct ingest_op *f = op->followers;
+			op->followers = f->followers;
+			ingest_answer_finding(f);
+			ingest_op_free(in, f);
+		}
 		if (sop->kind == STORE_OP_WRITE)
 			ingest_reconcile(in, op);
 		ingest_op_free(in, op);
 		return;
 	}
+	if (op->lev)
+		op->lev->committed = true;
 	ingest_send(in, op->reply, op->request, 200, sop->result, false);
 	metrics_count_event(in->metrics, sop->ev.type, EVRES_ACCEPTED);
 	ingest_answer_followers(op, 200, sop->result);
@@ -518,6 +533,13 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 	if (lev != NULL) {
 		if (memcmp(lev->hash, ev.payload_hash, EVENT_HASH_BYTES) != 0) {
 			ingest_send_conflict(in, reply, request, ev.event_id);
+			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
+			return;
+		}
+		if (lev->op == NULL && !lev->committed) {
+			/* Its write failed or was refused, and memory is about to be
+			 * rebuilt: nothing to replay yet. */
+			ingest_send_unavailable(in, reply, request);
 			metrics_count_event(in->metrics, ev.type, EVRES_REJECTED);
 			return;
 		}
@@ -605,8 +627,9 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 	op->lev->op = op;
 	if (store_submit(in->store, &op->sop) != 0) {
 		/* Unreachable while the store is ready (checked above); keep the
-		 * answer honest anyway. */
+		 * answer honest anyway, and memory, which moved on, is rebuilt. */
 		op->lev->op = NULL;
+		store_request_resync(in->store);
 		ingest_send_unavailable(in, reply, request);
 		ingest_op_free(in, op);
 	}
@@ -614,6 +637,8 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 oom:
 	log_error("ingest", "out of memory while accepting event %s of call %s", ev.event_id,
 		  ev.call_id);
+	/* Memory may hold a change that will not be written: rebuild it. */
+	store_request_resync(in->store);
 	ingest_op_free(in, op);
 	ingest_send_error(in, reply, request, 500, "internal", NULL, "out of memory");
 }
@@ -631,11 +656,12 @@ static int ingest_recover_centre(void *arg, const char *code, const char *name)
 	char *copy = strdup(name);
 	if (copy == NULL)
 		return -1;
-	free(strmap_get(in->centres, code, strlen(code)));
+	char *old = strmap_get(in->centres, code, strlen(code));
 	if (strmap_put(in->centres, code, strlen(code), copy) != 0) {
 		free(copy);
 		return -1;
 	}
+	free(old);
 	return 0;
 }
 
@@ -711,7 +737,11 @@ static int ingest_recover_event(void *arg, const struct store_recovered_event *e
 	}
 	if (ev.type != EVENT_OFFERED)
 		call_apply_event(&lc->call, &ev);
-	return ingest_remember_event(in, lc, e->event_id, e->hash, e->result) ? 0 : -1;
+	struct live_event *lev = ingest_remember_event(in, lc, e->event_id, e->hash, e->result);
+	if (lev == NULL)
+		return -1;
+	lev->committed = true;
+	return 0;
 }
 
 static void ingest_mirror_collect(const char *key, size_t key_len, void *value, void *arg)

@@ -9,6 +9,7 @@
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 
 #include "jsonw.h"
 #include "log.h"
@@ -61,11 +62,32 @@ static void mirror_on_disconnect(const redisAsyncContext *c, int status)
 		return;
 	m->up = false;
 	m->ctx = NULL;
-	if (status != REDIS_OK) {
+	if (status != REDIS_OK)
 		log_warn("mirror", "lost Redis at %s:%d: %s; the broker keeps serving, retrying",
 			 m->host, m->port, c->errstr);
-		mirror_schedule(m);
-	}
+	/* mirror_free clears data first, so this is a loss or our own drop for
+	 * a backlog: either way, come back and rewrite the mirror. */
+	mirror_schedule(m);
+}
+
+/* Redis that stalls without closing would make hiredis buffer commands
+ * without end; past this much unsent data the mirror drops the connection,
+ * and the rewrite on reconnect replaces what was lost. */
+#define MIRROR_BACKLOG_MAX (64u << 20)
+
+static bool mirror_backlog_ok(struct mirror *m)
+{
+	if (m->ctx == NULL || sdslen(m->ctx->c.obuf) <= MIRROR_BACKLOG_MAX)
+		return true;
+	log_warn("mirror", "Redis at %s:%d is not taking writes (%zu bytes waiting); reconnecting",
+		 m->host, m->port, sdslen(m->ctx->c.obuf));
+	m->up = false;
+	/* Not redisAsyncDisconnect: that would wait for the stalled replies.
+	 * The disconnect callback runs inside and schedules the reconnect. */
+	redisAsyncContext *ctx = m->ctx;
+	m->ctx = NULL;
+	redisAsyncFree(ctx);
+	return false;
 }
 
 static void mirror_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -214,7 +236,7 @@ void mirror_put_calls(struct mirror *m, const struct call *calls, size_t n, bool
 	struct mirror_cmd hset = {0}, hdel = {0}, zadd = {0}, zrem = {0};
 	size_t n_last = 0;
 
-	if (!m->up || n == 0)
+	if (!m->up || n == 0 || !mirror_backlog_ok(m))
 		return;
 	order = malloc(n * sizeof *order);
 	last = malloc(n * sizeof *last);

@@ -35,6 +35,8 @@
 
 #define STORE_COLUMN_COUNT 22
 #define STORE_MAX_CONNECTIONS 16
+/* How long connecting plus recovery may take before the store gives up. */
+#define STORE_CONNECT_TIMEOUT_S 10
 
 enum store_state { STORE_DOWN, STORE_CONNECTING, STORE_RECOVERING, STORE_READY };
 
@@ -303,6 +305,8 @@ static size_t store_call_key(const struct store_op *op, char out[STORE_KEY_MAX])
 /* Counts an op's call as busy (in a batch in flight), or releases it. */
 static int store_busy_add(struct store *s, const struct store_op *op)
 {
+	if (s->n_conns == 1)
+		return 0; /* one batch at a time: nothing to keep apart */
 	char key[STORE_KEY_MAX];
 	size_t n = store_call_key(op, key);
 	uintptr_t count = (uintptr_t)strmap_get(s->busy_calls, key, n);
@@ -311,6 +315,8 @@ static int store_busy_add(struct store *s, const struct store_op *op)
 
 static void store_busy_release(struct store *s, const struct store_op *op)
 {
+	if (s->n_conns == 1)
+		return;
 	char key[STORE_KEY_MAX];
 	size_t n = store_call_key(op, key);
 	uintptr_t count = (uintptr_t)strmap_get(s->busy_calls, key, n);
@@ -402,12 +408,18 @@ static void store_conn_down(struct store_conn *sc, const char *why)
 	store_go_down(sc->s, why);
 }
 
+/* The one timer: the reconnect backoff while DOWN, and the deadline of a
+ * connection attempt and its recovery (a server that accepts and then says
+ * nothing must not keep the store waiting forever). */
 static void store_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct store *s = arg;
 	if (s->state == STORE_DOWN)
 		store_connect_begin(s);
+	else if (s->state == STORE_CONNECTING || s->state == STORE_RECOVERING)
+		store_go_down(s, "PostgreSQL did not finish connecting in time");
 }
+
 
 static int store_conn_watch(struct store_conn *sc)
 {
@@ -423,7 +435,9 @@ static int store_conn_watch(struct store_conn *sc)
 
 static void store_connect_begin(struct store *s)
 {
+	struct timeval deadline = {.tv_sec = STORE_CONNECT_TIMEOUT_S, .tv_usec = 0};
 	s->state = STORE_CONNECTING;
+	evtimer_add(s->ev_timer, &deadline);
 	for (int i = 0; i < s->n_conns && s->state == STORE_CONNECTING; i++) {
 		struct store_conn *sc = &s->conns[i];
 		sc->conn = PQconnectStart(s->conninfo);
@@ -466,7 +480,20 @@ static void store_conn_prepare(struct store_conn *sc)
 
 static void store_conn_poll(struct store_conn *sc)
 {
-	switch (PQconnectPoll(sc->conn)) {
+	PostgresPollingStatusType st = PQconnectPoll(sc->conn);
+
+	/* libpq opens a new socket for each address it tries. */
+	if (st != PGRES_POLLING_FAILED && sc->ev_read != NULL &&
+	    event_get_fd(sc->ev_read) != PQsocket(sc->conn)) {
+		event_free(sc->ev_read);
+		event_free(sc->ev_write);
+		sc->ev_read = sc->ev_write = NULL;
+		if (store_conn_watch(sc) != 0) {
+			store_conn_down(sc, "cannot watch the PostgreSQL socket");
+			return;
+		}
+	}
+	switch (st) {
 	case PGRES_POLLING_READING:
 		event_add(sc->ev_read, NULL);
 		return;
@@ -507,7 +534,9 @@ static void store_begin_recovery(struct store *s)
 {
 	struct store_conn *sc = &s->conns[0];
 
+	struct timeval deadline = {.tv_sec = STORE_CONNECT_TIMEOUT_S, .tv_usec = 0};
 	s->state = STORE_RECOVERING;
+	evtimer_add(s->ev_timer, &deadline);
 	sc->step = STEP_RECOVERY;
 	sc->recovery_result = 0;
 	s->recovered_calls = s->recovered_events = 0;
@@ -639,14 +668,16 @@ static long store_take_batch(struct store *s, struct store_conn *sc)
 	while (op != NULL && n < max) {
 		struct store_op *next = op->next;
 		char key[STORE_KEY_MAX];
-		size_t klen = store_call_key(op, key);
-		bool blocked = strmap_get(s->busy_calls, key, klen) != NULL ||
-			       (skipped != NULL && strmap_get(skipped, key, klen) != NULL);
+		size_t klen = s->n_conns > 1 ? store_call_key(op, key) : 0;
+		bool blocked = s->n_conns > 1 &&
+			       (strmap_get(s->busy_calls, key, klen) != NULL ||
+				(skipped != NULL && strmap_get(skipped, key, klen) != NULL));
 		if (blocked) {
 			if (skipped == NULL)
 				skipped = strmap_new();
 			if (skipped == NULL || strmap_put(skipped, key, klen, (void *)1) != 0) {
 				strmap_free(skipped);
+				sc->n_inflight = n; /* so that going down answers them */
 				return -1;
 			}
 			prev = op;
@@ -808,6 +839,7 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 			sc->step = STEP_NONE;
 			sc->up = true;
 			s->state = STORE_READY;
+			evtimer_del(s->ev_timer);
 			s->backoff_ms = s->limits.reconnect_min_ms;
 			if (s->hooks.recover_done)
 				s->hooks.recover_done(s->hook_arg, s->recovered_calls,
@@ -954,7 +986,7 @@ void store_start(struct store *s)
 
 int store_submit(struct store *s, struct store_op *op)
 {
-	if (s->state != STORE_READY)
+	if (!store_is_ready(s))
 		return -1;
 	op->next = NULL;
 	if (s->queue_tail)
@@ -971,7 +1003,9 @@ int store_submit(struct store *s, struct store_op *op)
 
 bool store_is_ready(const struct store *s)
 {
-	return s->state == STORE_READY;
+	/* A wanted resync means memory is known to be wrong: take nothing new
+	 * until it is rebuilt. */
+	return s->state == STORE_READY && !s->resync_wanted;
 }
 
 const char *store_state_name(const struct store *s)

@@ -728,6 +728,174 @@ START_TEST(test_events_of_one_call_commit_in_order_across_store_connections)
 }
 END_TEST
 
+/* Holds a transaction open on a connection of its own: sql takes the locks. */
+static PGconn *hold_locks(const char *url, const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	ck_assert_int_eq(PQstatus(c), CONNECTION_OK);
+	PGresult *r = PQexec(c, "BEGIN");
+	ck_assert_int_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+		      "%s", PQerrorMessage(c));
+	PQclear(r);
+	return c;
+}
+
+static void release_locks(PGconn *c)
+{
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+}
+
+static void wait_ready(const struct harness_broker *b)
+{
+	int ready = 0;
+	for (int i = 0; i < 100 && !ready; i++) {
+		struct harness_response r;
+		if (harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0)
+			ready = r.status == 200;
+		harness_response_free(&r);
+		if (!ready)
+			usleep(50000);
+	}
+	ck_assert_msg(ready, "the broker did not become ready");
+}
+
+/* An event id the database refused must never be replayed as accepted:
+ * while memory is being rebuilt (here: after the batch in flight on the other
+ * store connection is answered), a retry waits with 503. */
+START_TEST(test_a_refused_event_is_not_replayed_while_memory_is_rebuilt)
+{
+	static const char *const two[] = {"database.connections", "2", NULL};
+	char *url = harness_db_create(NULL);
+	ck_assert_ptr_nonnull(url);
+	ck_assert_int_eq(harness_pg_exec(url, "INSERT INTO centres (code, name) VALUES ('nanjing', '南京')"), 0);
+	struct harness_broker b;
+	struct harness_broker_options opt = {.database_url = url, .settings = two};
+	ck_assert_msg(harness_broker_start(&b, &opt) == 0, "%s", harness_error());
+	wait_ready(&b);
+
+	/* Call A ends and leaves memory; its event ids stay in the database. */
+	char *ao = offer("ra-1", "ra", "1");
+	char *aa = simple("ra-2", "call.answered", "ra", T1, ",\"agent\":\"a1\"");
+	char *ae = simple("ra-3", "call.ended", "ra", T2, NULL);
+	char *bo = offer("rb-1", "rb", "1");
+	char *co = offer("rc-1", "rc", "1");
+	char *ca = simple("rc-2", "call.answered", "rc", T1, ",\"agent\":\"a2\"");
+	char *ce = simple("rc-3", "call.ended", "rc", T2, NULL);
+	/* B reuses A's event id ra-2: a conflict only the database can see. */
+	char *bad = simple("ra-2", "call.answered", "rb", T1, ",\"agent\":\"a3\"");
+	const char *all[] = {ao, aa, ae, bo, co, ca};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		ck_assert_int_eq(post_status(&b, all[i]), 200);
+
+	/* Hold C's end on one store connection. */
+	PGconn *lock = hold_locks(url, "SELECT 1 FROM calls WHERE call_id = 'rc' FOR UPDATE");
+	struct harness_conn *line = harness_conn_open(b.port);
+	ck_assert_ptr_nonnull(line);
+	send_signed(line, b.gateway_secret, ce);
+	usleep(300000);
+
+	struct harness_response r;
+	ck_assert_int_eq(post(&b, bad, &r), 409);
+	ck_assert_ptr_nonnull(strstr(r.body, "event_id_conflict"));
+	harness_response_free(&r);
+	/* The same request again: never a 200 replay of what was refused. */
+	int again = post_status(&b, bad);
+	ck_assert_msg(again == 503 || again == 409, "a refused event was answered %d", again);
+
+	release_locks(lock);
+	ck_assert_int_eq(harness_conn_read_response(line, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	harness_response_free(&r);
+	harness_conn_close(line);
+	/* Once memory is rebuilt, B carries on with a fresh id. */
+	char *good = simple("rb-2", "call.answered", "rb", T1, ",\"agent\":\"a3\"");
+	int status = 0;
+	for (int i = 0; i < 100 && status != 200; i++) {
+		status = post_status(&b, good);
+		if (status != 200)
+			usleep(50000);
+	}
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(harness_pg_query_int(url, "SELECT count(*) FROM call_events WHERE call_id = 'rb'"), 2);
+	char *all2[] = {ao, aa, ae, bo, co, ca, ce, bad, good};
+	for (size_t i = 0; i < sizeof all2 / sizeof all2[0]; i++)
+		free(all2[i]);
+	harness_broker_free(&b);
+	harness_db_drop(url);
+	free(url);
+}
+END_TEST
+
+/* When the database refuses one event of a call, the call's later events in
+ * the same batch (checked against memory that counted the refused one) are
+ * refused too. */
+START_TEST(test_events_after_a_refused_one_in_the_same_batch_are_refused)
+{
+	char *url = harness_db_create(NULL);
+	ck_assert_ptr_nonnull(url);
+	ck_assert_int_eq(harness_pg_exec(url, "INSERT INTO centres (code, name) VALUES ('nanjing', '南京')"), 0);
+	struct harness_broker b;
+	struct harness_broker_options opt = {.database_url = url};
+	ck_assert_msg(harness_broker_start(&b, &opt) == 0, "%s", harness_error());
+	wait_ready(&b);
+
+	char *ao = offer("va-1", "va", "1");
+	char *aa = simple("va-2", "call.answered", "va", T1, ",\"agent\":\"a1\"");
+	char *ae = simple("va-3", "call.ended", "va", T2, NULL);
+	char *eo = offer("ve-1", "ve", "1");
+	char *ho = offer("vh-1", "vh", "1");
+	char *ha = simple("vh-2", "call.answered", "vh", T1, ",\"agent\":\"a2\"");
+	char *he = simple("vh-3", "call.ended", "vh", T2, NULL);
+	const char *all[] = {ao, aa, ae, eo, ho, ha};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		ck_assert_int_eq(post_status(&b, all[i]), 200);
+
+	/* Block the store's only connection on H's end; E's answer (reusing
+	 * A's id va-2) and E's end queue up behind it and go as one batch. */
+	PGconn *lock = hold_locks(url, "SELECT 1 FROM calls WHERE call_id = 'vh' FOR UPDATE");
+	struct harness_conn *l1 = harness_conn_open(b.port), *l2 = harness_conn_open(b.port),
+			    *l3 = harness_conn_open(b.port);
+	char *bad = simple("va-2", "call.answered", "ve", T1, ",\"agent\":\"a9\"");
+	char *ee = simple("ve-9", "call.ended", "ve", T2, NULL);
+	send_signed(l1, b.gateway_secret, he);
+	usleep(200000);
+	send_signed(l2, b.gateway_secret, bad);
+	usleep(200000);
+	send_signed(l3, b.gateway_secret, ee);
+	usleep(200000);
+	release_locks(lock);
+
+	struct harness_response r;
+	ck_assert_int_eq(harness_conn_read_response(l1, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	harness_response_free(&r);
+	ck_assert_int_eq(harness_conn_read_response(l2, &r), 0);
+	ck_assert_int_eq(r.status, 409);
+	harness_response_free(&r);
+	ck_assert_int_eq(harness_conn_read_response(l3, &r), 0);
+	ck_assert_msg(r.status == 409, "the end of a call whose answer was refused got %d", r.status);
+	harness_response_free(&r);
+	harness_conn_close(l1);
+	harness_conn_close(l2);
+	harness_conn_close(l3);
+	/* E is still waiting, with only its offer logged. */
+	ck_assert_int_eq(harness_pg_query_int(url, "SELECT count(*) FROM calls WHERE call_id = 've'"
+						   " AND outcome IS NULL"),
+			 1);
+	ck_assert_int_eq(harness_pg_query_int(url, "SELECT count(*) FROM call_events WHERE call_id = 've'"), 1);
+	char *all2[] = {ao, aa, ae, eo, ho, ha, he, bad, ee};
+	for (size_t i = 0; i < sizeof all2 / sizeof all2[0]; i++)
+		free(all2[i]);
+	harness_broker_free(&b);
+	harness_db_drop(url);
+	free(url);
+}
+END_TEST
+
 static Suite *broker_suite(void)
 {
 	Suite *s = suite_create("broker");
@@ -750,6 +918,8 @@ static Suite *broker_suite(void)
 	tcase_add_test(outage, test_postgres_down_means_503_never_2xx_and_recovery_without_restart);
 	tcase_add_test(outage, test_redis_down_does_not_stop_the_broker);
 	tcase_add_test(outage, test_events_of_one_call_commit_in_order_across_store_connections);
+	tcase_add_test(outage, test_a_refused_event_is_not_replayed_while_memory_is_rebuilt);
+	tcase_add_test(outage, test_events_after_a_refused_one_in_the_same_batch_are_refused);
 	suite_add_tcase(s, outage);
 	return s;
 }
