@@ -1,11 +1,13 @@
 /* store.h: the broker's PostgreSQL store: non-blocking libpq on the event
  * loop, pipeline mode, group commit.
  *
- * Accepted events queue up as store_ops. Whenever PostgreSQL is free, every
- * queued op (up to max_batch) goes out as ONE statement, hotline_ingest()
- * (sql/002_ingest.sql), which is its own transaction: one round trip and one
- * fsync for the whole batch, and the next batch is sent as soon as the
- * previous one is answered (no timer: the batch grows with the load).
+ * Accepted events queue up as store_ops. Whenever a connection is free,
+ * every queued op (up to max_batch) goes out as ONE statement,
+ * hotline_ingest() (sql/002_ingest.sql), which is its own transaction: one
+ * round trip and one fsync for the whole batch, and the next batch is sent
+ * as soon as the previous one is answered (no timer: the batch grows with
+ * the load). With database.connections > 1, batches commit side by side, and
+ * a call's ops are never in two uncommitted batches at once.
  *
  * Contract of store_op.done: called exactly once per submitted op, after the
  * batch committed (STORE_COMMITTED, with op->finding set) or failed
