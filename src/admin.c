@@ -1,10 +1,13 @@
 /* admin.c: hotline-admin, the operator's command for the database:
- * migrations and the centres the broker serves. */
+ * migrations, the centres the broker serves and their agents. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents.h"
 #include "db.h"
 #include "profile.h"
 
@@ -18,9 +21,28 @@ static void admin_usage(FILE *f)
 	      "  centre import PROFILE            register the profile's centre and every centre\n"
 	      "                                   of its province, with their names\n"
 	      "  centre list                      print the registered centres\n"
+	      "  agent add AGENT_ID --centre C --name NAME --extension EXT [--skill NAME:LEVEL ...]\n"
+	      "            (--password-file FILE | --password-stdin)\n"
+	      "                                   provision an agent of centre C; skills are\n"
+	      "                                   categories or languages, level 1..9 (9 the most\n"
+	      "                                   skilled), e.g. --skill booking:5 --skill mandarin:9\n"
+	      "  agent set AGENT_ID --centre C [--name NAME] [--extension EXT] [--skill NAME:LEVEL ...]\n"
+	      "            [--drop-skill NAME ...] [--password-file FILE | --password-stdin] [--enable]\n"
+	      "                                   change what is given; a new password ends the\n"
+	      "                                   agent's sessions\n"
+	      "  agent list [--centre C]          one line per agent, tab-separated: centre, agent id,\n"
+	      "                                   name, extension, enabled (yes/no), skills\n"
+	      "                                   (name:level,...)\n"
+	      "  agent disable AGENT_ID --centre C\n"
+	      "                                   refuse the agent's logins and end its sessions;\n"
+	      "                                   its history stays (agent set --enable undoes it)\n"
 	      "\n"
 	      "--db defaults to the HOTLINE_DB environment variable (a libpq conninfo or URI).\n"
-	      "The broker reads the centres when it connects and on SIGHUP.\n",
+	      "The broker reads the centres when it connects and on SIGHUP.\n"
+	      "Passwords are read from a file or standard input (one line, at least 10\n"
+	      "characters), never from the command line, and stored only as an Argon2id hash.\n"
+	      "Exit status: 0 done, 1 the database or the system failed, 2 the command or its\n"
+	      "input was wrong.\n",
 	      f);
 }
 
@@ -101,6 +123,292 @@ static int admin_centre(PGconn *conn, int argc, char **argv)
 	return 2;
 }
 
+/* What the agent subcommands were given, gathered before anything is checked. */
+struct admin_agent_args {
+	const char *agent_id;
+	const char *centre;
+	const char *name;
+	const char *extension;
+	const char *password_file;
+	bool password_stdin;
+	bool enable;
+	struct agents_skill skills[AGENTS_SKILLS_MAX];
+	size_t n_skills;
+	const char *drop_skills[AGENTS_SKILLS_MAX];
+	size_t n_drop_skills;
+};
+
+static const struct option admin_agent_options[] = {
+	{"centre", required_argument, NULL, 'c'},
+	{"name", required_argument, NULL, 'n'},
+	{"extension", required_argument, NULL, 'x'},
+	{"skill", required_argument, NULL, 's'},
+	{"drop-skill", required_argument, NULL, 'D'},
+	{"password-file", required_argument, NULL, 'f'},
+	{"password-stdin", no_argument, NULL, 'i'},
+	{"enable", no_argument, NULL, 'E'},
+	/* Only to say why it is refused: a password in argv shows in ps and history. */
+	{"password", optional_argument, NULL, 'P'},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *admin_agent_option_name(int code)
+{
+	for (const struct option *o = admin_agent_options; o->name != NULL; o++)
+		if (o->val == code)
+			return o->name;
+	return "?";
+}
+
+/* Parses `agent VERB ...` (argv[0] is VERB) into a. allowed lists the option
+ * codes VERB takes; positional says whether it takes an AGENT_ID. Prints what
+ * was wrong and returns 2, or returns 0. */
+static int admin_agent_parse(int argc, char **argv, const char *allowed, bool positional,
+			     struct admin_agent_args *a)
+{
+	const char *verb = argv[0];
+	char err[512];
+	int c;
+
+	memset(a, 0, sizeof *a);
+	optind = 0; /* glibc: start a fresh scan (main's getopt ran before) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", admin_agent_options, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			fprintf(stderr,
+				"hotline-admin agent %s: %s %s; see `hotline-admin --help`\n", verb,
+				c == '?' ? "unknown option" : "missing value for",
+				argv[optind - 1]);
+			return 2;
+		}
+		if (c == 'P') {
+			fprintf(stderr,
+				"hotline-admin agent %s: passwords are never taken on the command line "
+				"(they would show in ps and in the shell's history): put it in a file "
+				"for --password-file FILE, or pipe it into --password-stdin\n",
+				verb);
+			return 2;
+		}
+		if (strchr(allowed, c) == NULL) {
+			fprintf(stderr, "hotline-admin agent %s: --%s does not apply here\n", verb,
+				admin_agent_option_name(c));
+			return 2;
+		}
+		switch (c) {
+		case 'c':
+			a->centre = optarg;
+			break;
+		case 'n':
+			a->name = optarg;
+			break;
+		case 'x':
+			a->extension = optarg;
+			break;
+		case 's':
+		case 'D':
+			if ((c == 's' ? a->n_skills : a->n_drop_skills) == AGENTS_SKILLS_MAX) {
+				fprintf(stderr,
+					"hotline-admin agent %s: more than %d --%s options; an agent "
+					"has at most %d skills\n",
+					verb, AGENTS_SKILLS_MAX, admin_agent_option_name(c),
+					AGENTS_SKILLS_MAX);
+				return 2;
+			}
+			if (c == 'D') {
+				struct agents_skill probe;
+				char spec[AGENTS_SKILL_NAME_MAX + 8];
+				/* The same name rules as --skill: a typo is refused, not ignored.
+				 */
+				snprintf(spec, sizeof spec, "%.*s:1", AGENTS_SKILL_NAME_MAX + 1,
+					 optarg);
+				if (strchr(optarg, ':') != NULL ||
+				    agents_parse_skill(spec, &probe, err, sizeof err) != 0) {
+					fprintf(stderr,
+						"hotline-admin agent %s: --drop-skill '%s': give a skill "
+						"name alone (1 to %d of a-z, 0-9 and _), e.g. "
+						"--drop-skill booking\n",
+						verb, optarg, AGENTS_SKILL_NAME_MAX);
+					return 2;
+				}
+				a->drop_skills[a->n_drop_skills++] = optarg;
+				break;
+			}
+			if (agents_parse_skill(optarg, &a->skills[a->n_skills], err, sizeof err) !=
+			    0) {
+				fprintf(stderr, "hotline-admin agent %s: %s\n", verb, err);
+				return 2;
+			}
+			a->n_skills++;
+			break;
+		case 'f':
+			a->password_file = optarg;
+			break;
+		case 'i':
+			a->password_stdin = true;
+			break;
+		case 'E':
+			a->enable = true;
+			break;
+		}
+	}
+	if (positional && optind + 1 == argc)
+		a->agent_id = argv[optind];
+	else if (optind != argc || positional) {
+		fprintf(stderr, "hotline-admin agent %s: %s; see `hotline-admin --help`\n", verb,
+			positional ? "give exactly one AGENT_ID" : "takes no AGENT_ID");
+		return 2;
+	}
+	if (a->password_file != NULL && a->password_stdin) {
+		fprintf(stderr,
+			"hotline-admin agent %s: give one of --password-file and --password-stdin\n",
+			verb);
+		return 2;
+	}
+	if (positional && a->centre == NULL) {
+		fprintf(stderr, "hotline-admin agent %s: --centre C is required\n", verb);
+		return 2;
+	}
+	if ((a->agent_id != NULL && agents_check_id(a->agent_id, err, sizeof err) != 0) ||
+	    (a->centre != NULL && agents_check_centre(a->centre, err, sizeof err) != 0) ||
+	    (a->name != NULL && agents_check_name(a->name, err, sizeof err) != 0) ||
+	    (a->extension != NULL && agents_check_extension(a->extension, err, sizeof err) != 0)) {
+		fprintf(stderr, "hotline-admin agent %s: %s\n", verb, err);
+		return 2;
+	}
+	return 0;
+}
+
+/* Reads the password from where the options say and hashes it. 0, or the exit
+ * status after saying what went wrong. */
+static int admin_agent_password(const char *verb, const struct admin_agent_args *a,
+				char hash[AGENTS_PASSWORD_HASH_MAX])
+{
+	char err[1024];
+	FILE *f = a->password_stdin ? stdin : fopen(a->password_file, "rb");
+
+	if (f == NULL) {
+		fprintf(stderr, "hotline-admin agent %s: cannot open the password file %s: %s\n",
+			verb, a->password_file, strerror(errno));
+		return 2;
+	}
+	/* Unbuffered: no copy of the password stays behind in a stdio buffer. */
+	setvbuf(f, NULL, _IONBF, 0);
+	int rc = agents_read_password_hash(
+		f, a->password_stdin ? "standard input" : a->password_file, hash, err, sizeof err);
+	if (f != stdin)
+		fclose(f);
+	if (rc != 0) {
+		fprintf(stderr, "hotline-admin agent %s: %s\n", verb, err);
+		return rc == -EINVAL ? 2 : 1;
+	}
+	return 0;
+}
+
+/* Exit status for an agents_ error: the input, or the database and system. */
+static int admin_agent_status(int rc)
+{
+	return rc == -EIO || rc == -ENOMEM ? 1 : 2;
+}
+
+static int admin_agent(PGconn *conn, int argc, char **argv)
+{
+	struct admin_agent_args a;
+	char err[2048], hash[AGENTS_PASSWORD_HASH_MAX];
+	int rc;
+
+	if (argc < 1) {
+		admin_usage(stderr);
+		return 2;
+	}
+	const char *verb = argv[0];
+	if (strcmp(verb, "add") == 0) {
+		if ((rc = admin_agent_parse(argc, argv, "cnxsfi", true, &a)) != 0)
+			return rc;
+		if (a.name == NULL || a.extension == NULL ||
+		    (a.password_file == NULL && !a.password_stdin)) {
+			fprintf(stderr, "hotline-admin agent add: --name, --extension and one of "
+					"--password-file and --password-stdin are required\n");
+			return 2;
+		}
+		if ((rc = admin_agent_password(verb, &a, hash)) != 0)
+			return rc;
+		struct agents_new n = {.centre = a.centre,
+				       .agent_id = a.agent_id,
+				       .name = a.name,
+				       .extension = a.extension,
+				       .skills = a.skills,
+				       .n_skills = a.n_skills,
+				       .password_hash = hash};
+		if ((rc = agents_add(conn, &n, err, sizeof err)) != 0) {
+			fprintf(stderr, "hotline-admin agent add: %s\n", err);
+			return admin_agent_status(rc);
+		}
+		printf("added agent %s to centre %s (extension %s, %zu skill(s))\n", a.agent_id,
+		       a.centre, a.extension, a.n_skills);
+		return 0;
+	}
+	if (strcmp(verb, "set") == 0) {
+		if ((rc = admin_agent_parse(argc, argv, "cnxsDfiE", true, &a)) != 0)
+			return rc;
+		bool password = a.password_file != NULL || a.password_stdin;
+		if (a.name == NULL && a.extension == NULL && a.n_skills == 0 &&
+		    a.n_drop_skills == 0 && !password && !a.enable) {
+			fprintf(stderr,
+				"hotline-admin agent set: nothing to change; give --name, "
+				"--extension, --skill, --drop-skill, a password or --enable\n");
+			return 2;
+		}
+		if (password && (rc = admin_agent_password(verb, &a, hash)) != 0)
+			return rc;
+		struct agents_change ch = {.centre = a.centre,
+					   .agent_id = a.agent_id,
+					   .name = a.name,
+					   .extension = a.extension,
+					   .set_skills = a.skills,
+					   .n_set_skills = a.n_skills,
+					   .drop_skills = a.drop_skills,
+					   .n_drop_skills = a.n_drop_skills,
+					   .password_hash = password ? hash : NULL,
+					   .enable = a.enable};
+		if ((rc = agents_set(conn, &ch, err, sizeof err)) != 0) {
+			fprintf(stderr, "hotline-admin agent set: %s\n", err);
+			return admin_agent_status(rc);
+		}
+		printf("updated agent %s in centre %s%s\n", a.agent_id, a.centre,
+		       password ? "; its sessions ended" : "");
+		return 0;
+	}
+	if (strcmp(verb, "list") == 0) {
+		if ((rc = admin_agent_parse(argc, argv, "c", false, &a)) != 0)
+			return rc;
+		if ((rc = agents_list(conn, a.centre, stdout, err, sizeof err)) != 0) {
+			fprintf(stderr, "hotline-admin agent list: %s\n", err);
+			return admin_agent_status(rc);
+		}
+		return 0;
+	}
+	if (strcmp(verb, "disable") == 0) {
+		bool was_enabled = false;
+		if ((rc = admin_agent_parse(argc, argv, "c", true, &a)) != 0)
+			return rc;
+		if ((rc = agents_disable(conn, a.centre, a.agent_id, &was_enabled, err,
+					 sizeof err)) != 0) {
+			fprintf(stderr, "hotline-admin agent disable: %s\n", err);
+			return admin_agent_status(rc);
+		}
+		if (was_enabled)
+			printf("disabled agent %s in centre %s; its sessions ended\n", a.agent_id,
+			       a.centre);
+		else
+			printf("agent %s in centre %s was already disabled\n", a.agent_id,
+			       a.centre);
+		return 0;
+	}
+	fprintf(stderr,
+		"hotline-admin agent: unknown command '%s': use add, set, list or disable\n", verb);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -156,6 +464,8 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(argv[0], "centre") == 0) {
 		rc = admin_centre(conn, argc - 1, argv + 1);
+	} else if (strcmp(argv[0], "agent") == 0) {
+		rc = admin_agent(conn, argc - 1, argv + 1);
 	} else {
 		admin_usage(stderr);
 		rc = 2;

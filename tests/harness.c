@@ -373,10 +373,11 @@ static ssize_t harness_drain(int fd, char **buf, size_t *len, size_t *cap)
 		*cap = want;
 	}
 	ssize_t n = read(fd, *buf + *len, *cap - *len - 1);
-	if (n > 0) {
+	if (n > 0)
 		*len += (size_t)n;
-		(*buf)[*len] = '\0';
-	}
+	/* Terminated after every read, an empty one too: a program that wrote
+	 * nothing still leaves a valid empty string. */
+	(*buf)[*len] = '\0';
 	return n;
 }
 
