@@ -23,6 +23,22 @@ static const char *db; /* the broker's database */
 
 static char *broker_db;
 
+/* /healthz answers before the first recovery is done: wait for "ok". */
+static void wait_ready(const struct harness_broker *b)
+{
+	int ready = 0;
+	for (int i = 0; i < 100 && !ready; i++) {
+		struct harness_response r;
+		if (harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0)
+			ready = r.status == 200;
+		harness_response_free(&r);
+		if (!ready)
+			usleep(50000);
+	}
+	ck_assert_msg(ready, "the broker did not become ready");
+}
+
+
 static void broker_setup(void)
 {
 	/* The centres exist before the broker starts: it reads them when it
@@ -35,17 +51,7 @@ static void broker_setup(void)
 	struct harness_broker_options opt = {.database_url = broker_db};
 	ck_assert_msg(harness_broker_start(&broker, &opt) == 0, "%s", harness_error());
 	db = broker.database_url;
-	/* /healthz answers before the first recovery is done; wait for "ok". */
-	int ready = 0;
-	for (int i = 0; i < 100 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(broker.port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert_msg(ready, "the broker did not become ready");
+	wait_ready(&broker);
 }
 
 static void broker_teardown(void)
@@ -498,16 +504,7 @@ START_TEST(test_kill_9_loses_nothing_and_the_calls_carry_on)
 
 	ck_assert_int_eq(harness_broker_kill(&broker, SIGKILL), 128 + SIGKILL);
 	ck_assert_msg(harness_broker_restart(&broker) == 0, "%s", harness_error());
-	int ready = 0;
-	for (int i = 0; i < 50 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(broker.port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(100000);
-	}
-	ck_assert(ready);
+	wait_ready(&broker);
 
 	/* The retries of acknowledged events return their stored answers... */
 	struct harness_response r;
@@ -660,16 +657,7 @@ START_TEST(test_events_of_one_call_commit_in_order_across_store_connections)
 	struct harness_broker b;
 	struct harness_broker_options opt = {.database_url = url, .settings = four};
 	ck_assert_msg(harness_broker_start(&b, &opt) == 0, "%s", harness_error());
-	int ready = 0;
-	for (int i = 0; i < 100 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(b.port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert(ready);
+	wait_ready(&b);
 
 	PGconn *locker = PQconnectdb(url);
 	ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
@@ -749,19 +737,6 @@ static void release_locks(PGconn *c)
 	PQfinish(c);
 }
 
-static void wait_ready(const struct harness_broker *b)
-{
-	int ready = 0;
-	for (int i = 0; i < 100 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert_msg(ready, "the broker did not become ready");
-}
 
 /* An event id the database refused must never be replayed as accepted:
  * while memory is being rebuilt (here: after the batch in flight on the other
