@@ -79,7 +79,7 @@ struct store_recovered_event {
 struct store_hooks {
 	/* Recovery, in this order, on every (re)connection. A hook returning -1
 	 * aborts the recovery; the store reconnects later. */
-	void (*recover_begin)(void *arg);
+	int (*recover_begin)(void *arg);
 	int (*recover_centre)(void *arg, const char *code, const char *name);
 	int (*recover_call)(void *arg, const struct call *c);
 	int (*recover_event)(void *arg, const struct store_recovered_event *e);

@@ -114,17 +114,30 @@ static void ingest_free_event(const char *key, size_t key_len, void *value, void
 	free(lev);
 }
 
-static void ingest_clear_memory(struct ingest *in)
+/* Frees every call, event id and centre memory holds (maps may be NULL). */
+static void ingest_drop_memory(struct ingest *in)
 {
-	strmap_each(in->events, ingest_free_event, NULL);
-	strmap_each(in->calls, ingest_free_value, NULL);
-	strmap_each(in->centres, ingest_free_value, NULL);
+	if (in->events)
+		strmap_each(in->events, ingest_free_event, NULL);
+	if (in->calls)
+		strmap_each(in->calls, ingest_free_value, NULL);
+	if (in->centres)
+		strmap_each(in->centres, ingest_free_value, NULL);
 	strmap_free(in->events);
 	strmap_free(in->calls);
 	strmap_free(in->centres);
+	in->events = in->calls = in->centres = NULL;
+}
+
+/* Empties memory before a recovery fills it again. Returns 0, or -1 when out
+ * of memory (the recovery then fails and is retried). */
+static int ingest_clear_memory(struct ingest *in)
+{
+	ingest_drop_memory(in);
 	in->events = strmap_new();
 	in->calls = strmap_new();
 	in->centres = strmap_new();
+	return in->events && in->calls && in->centres ? 0 : -1;
 }
 
 static struct live_event *ingest_remember_event(struct ingest *in, struct live_call *lc,
@@ -645,9 +658,9 @@ oom:
 
 /* --- recovery (store hooks) ------------------------------------------------ */
 
-static void ingest_recover_begin(void *arg)
+static int ingest_recover_begin(void *arg)
 {
-	ingest_clear_memory(arg);
+	return ingest_clear_memory(arg);
 }
 
 static int ingest_recover_centre(void *arg, const char *code, const char *name)
@@ -904,15 +917,7 @@ void ingest_free(struct ingest *in)
 		in->spare_ops = next;
 	}
 	mirror_free(in->mirror);
-	if (in->events)
-		strmap_each(in->events, ingest_free_event, NULL);
-	if (in->calls)
-		strmap_each(in->calls, ingest_free_value, NULL);
-	if (in->centres)
-		strmap_each(in->centres, ingest_free_value, NULL);
-	strmap_free(in->events);
-	strmap_free(in->calls);
-	strmap_free(in->centres);
+	ingest_drop_memory(in);
 	free(in->caller_key);
 	free(in);
 }

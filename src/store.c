@@ -542,8 +542,10 @@ static void store_begin_recovery(struct store *s)
 	s->recovered_calls = s->recovered_events = 0;
 	s->resync_wanted = false;
 	s->centres_wanted = false;
-	if (s->hooks.recover_begin)
-		s->hooks.recover_begin(s->hook_arg);
+	if (s->hooks.recover_begin && s->hooks.recover_begin(s->hook_arg) != 0) {
+		store_conn_down(sc, "out of memory before recovery");
+		return;
+	}
 	if (!PQsendQueryParams(sc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
 			       NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(sc->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
