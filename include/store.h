@@ -81,6 +81,9 @@ struct store_hooks {
 	 * aborts the recovery; the store reconnects later. */
 	int (*recover_begin)(void *arg);
 	int (*recover_centre)(void *arg, const char *code, const char *name);
+	/* A centre refresh is about to list every centre again: forget the old
+	 * list (the recover_centre calls that follow rebuild it). */
+	int (*centres_reset)(void *arg);
 	int (*recover_call)(void *arg, const struct call *c);
 	int (*recover_event)(void *arg, const struct store_recovered_event *e);
 	void (*recover_done)(void *arg, size_t n_calls, size_t n_events);
@@ -120,7 +123,7 @@ const char *store_state_name(const struct store *s);
  * the database disagree. */
 void store_request_resync(struct store *s);
 
-/* Re-reads the centre list (recover_centre hook) when the connection is
+/* Re-reads the centre list (centres_reset, then recover_centre hooks) when the connection is
  * next idle; used on SIGHUP after an operator added a centre. */
 void store_refresh_centres(struct store *s);
 

@@ -663,6 +663,18 @@ static int ingest_recover_begin(void *arg)
 	return ingest_clear_memory(arg);
 }
 
+static int ingest_centres_reset(void *arg)
+{
+	struct ingest *in = arg;
+	struct strmap *fresh = strmap_new();
+	if (fresh == NULL)
+		return -1;
+	strmap_each(in->centres, ingest_free_value, NULL);
+	strmap_free(in->centres);
+	in->centres = fresh;
+	return 0;
+}
+
 static int ingest_recover_centre(void *arg, const char *code, const char *name)
 {
 	struct ingest *in = arg;
@@ -828,6 +840,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 	static const struct store_hooks hooks = {
 		.recover_begin = ingest_recover_begin,
 		.recover_centre = ingest_recover_centre,
+		.centres_reset = ingest_centres_reset,
 		.recover_call = ingest_recover_call,
 		.recover_event = ingest_recover_event,
 		.recover_done = ingest_recover_done,

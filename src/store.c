@@ -899,8 +899,11 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 			sc->step = STEP_NONE;
 			return 0;
 		}
-		if (st == PGRES_TUPLES_OK)
+		if (st == PGRES_TUPLES_OK) {
+			if (s->hooks.centres_reset && s->hooks.centres_reset(s->hook_arg) != 0)
+				return -1;
 			return store_recover_centres(s, r);
+		}
 		log_warn("store", "refreshing centres failed: %s", PQresultErrorMessage(r));
 		return 0;
 	case STEP_NONE:

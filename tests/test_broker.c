@@ -472,7 +472,7 @@ START_TEST(test_the_redis_mirror_shows_calls_in_progress)
 }
 END_TEST
 
-START_TEST(test_reload_reads_new_centres)
+START_TEST(test_reload_reads_the_centres_again)
 {
 	char *o = NULL;
 	/* wuxi is not a centre yet */
@@ -490,6 +490,34 @@ START_TEST(test_reload_reads_new_centres)
 	}
 	ck_assert_int_eq(status, 200);
 	free(o);
+
+	/* A centre removed (one that never had a call) is refused after the
+	 * next reload. */
+	char *s1 = NULL;
+	ck_assert_int_gt(asprintf(&s1, "{\"event_id\":\"z-2\",\"type\":\"call.offered\","
+				       "\"call_id\":\"z2\",\"centre\":\"suzhou\",\"time\":\"" T0 "\","
+				       "\"caller\":\"1\",\"dialled\":\"12320\",\"ivr_path\":\"\"}"),
+			 0);
+	ck_assert_int_eq(harness_pg_exec(db, "DELETE FROM centres WHERE code = 'suzhou'"), 0);
+	ck_assert_int_eq(harness_broker_signal(&broker, SIGHUP), 0);
+	status = 0;
+	for (int i = 0; i < 50 && status != 422; i++) {
+		usleep(100000);
+		status = post_status(&broker, s1);
+		ck_assert_msg(status == 200 || status == 422, "status %d", status);
+		if (status == 200) {
+			/* Accepted before the reload landed: use a new call next time. */
+			free(s1);
+			s1 = NULL;
+			ck_assert_int_gt(asprintf(&s1, "{\"event_id\":\"z-3-%d\",\"type\":\"call.offered\","
+						       "\"call_id\":\"z3-%d\",\"centre\":\"suzhou\",\"time\":\""
+						       T0 "\",\"caller\":\"1\",\"dialled\":\"12320\","
+						       "\"ivr_path\":\"\"}", i, i),
+					 0);
+		}
+	}
+	ck_assert_int_eq(status, 422);
+	free(s1);
 }
 END_TEST
 
@@ -884,7 +912,7 @@ static Suite *broker_suite(void)
 	tcase_add_test(tc, test_bad_input_gets_a_precise_error_and_writes_nothing);
 	tcase_add_test(tc, test_health_and_metrics_report_the_truth);
 	tcase_add_test(tc, test_the_redis_mirror_shows_calls_in_progress);
-	tcase_add_test(tc, test_reload_reads_new_centres);
+	tcase_add_test(tc, test_reload_reads_the_centres_again);
 	tcase_add_test(tc, test_kill_9_loses_nothing_and_the_calls_carry_on);
 	suite_add_tcase(s, tc);
 
