@@ -234,7 +234,7 @@ static int64_t gen_event_usec(const struct generator *g, uint64_t call, int phas
 static void gen_add_event(const struct generator *g, struct batch *b, uint64_t call, int phase)
 {
 	static const char *const type[] = { "call.offered", "call.answered", "call.ended" };
-	char call_id[64], event_id[72], at[TIMEUTIL_RFC3339_LEN], agent[16];
+	char call_id[64], event_id[80], at[TIMEUTIL_RFC3339_LEN], agent[16];
 	char caller[PRIVACY_NUMBER_MAX], masked[PRIVACY_NUMBER_MAX];
 	char body[512], detail[160], result[320];
 	unsigned char sha[crypto_hash_sha256_BYTES];

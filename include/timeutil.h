@@ -34,6 +34,10 @@ void timeutil_local_clock(int64_t usec, int *minute_of_day, int *weekday);
 /* Microseconds at local midnight starting the given local date; handles DST. */
 int64_t timeutil_local_midnight(int year, int month, int day);
 
+/* Days from 1970-01-01 to a proleptic Gregorian date, and back. */
+int64_t timeutil_days_from_civil(int64_t year, unsigned month, unsigned day);
+void timeutil_civil_from_days(int64_t days, int *year, int *month, int *day);
+
 /* Days in a year (365 or 366). */
 int timeutil_days_in_year(int year);
 

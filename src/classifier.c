@@ -8,6 +8,7 @@
  * line, column and the field ("rules[3].match.time"; rules count from 0).
  */
 #include "classifier.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -644,40 +645,12 @@ out:
 
 int classifier_load_file(const char *path, struct classifier **out, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
 		return -1;
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *nbuf = realloc(buf, ncap);
-			if (nbuf == NULL) {
-				snprintf(err, err_len, "%s: out of memory", path);
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
 	int rc = classifier_load_buffer(path, buf, len, out, err, err_len);
 	free(buf);
 	return rc;

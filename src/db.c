@@ -1,5 +1,6 @@
 /* db.c: blocking libpq helpers for the command-line tools, and migrations. */
 #include "db.h"
+#include "readfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,30 +68,6 @@ static int db_compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Reads a whole file into a NUL-terminated buffer. */
-static char *db_read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-		goto out;
-	buf = malloc((size_t)n + 1);
-	if (buf == NULL)
-		goto out;
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-out:
-	fclose(f);
-	return buf;
-}
 
 /* A migration file is NNN_name.sql: three digits, underscore, name. */
 static int db_migration_version(const char *name)
@@ -168,11 +145,10 @@ int db_migrate(PGconn *conn, const char *dir, FILE *out, char *err, size_t err_l
 				goto out;
 			continue;
 		}
-		char *sql = db_read_file(path);
-		if (sql == NULL) {
-			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
+		char *sql = NULL;
+		size_t sql_len = 0;
+		if (readfile_all(path, 0, &sql, &sql_len, err, err_len) != 0)
 			goto rollback;
-		}
 		PGresult *mr = PQexec(conn, sql);
 		free(sql);
 		if (PQresultStatus(mr) != PGRES_COMMAND_OK && PQresultStatus(mr) != PGRES_TUPLES_OK) {

@@ -7,6 +7,7 @@
  * instead: "province.by_centre[suzhou].calls".
  */
 #include "profile.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1045,35 +1046,14 @@ out:
 
 int profile_load_file(const char *path, struct profile **out, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = -1;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+	if (readfile_all(path, PROFILE_FILE_MAX, &buf, &len, err, err_len) != 0)
 		return -1;
-	}
-	buf = malloc(PROFILE_FILE_MAX + 1);
-	if (buf == NULL) {
-		snprintf(err, err_len, "%s: out of memory", path);
-		goto out;
-	}
-	len = fread(buf, 1, PROFILE_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-		goto out;
-	}
-	if (len > PROFILE_FILE_MAX) {
-		snprintf(err, err_len, "%s: larger than %ld bytes; not a profile", path,
-			 PROFILE_FILE_MAX);
-		goto out;
-	}
-	rc = profile_load_buffer(path, buf, len, out, err, err_len);
-out:
+	int rc = profile_load_buffer(path, buf, len, out, err, err_len);
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -6,9 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil). */
-static int64_t timeutil_days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Howard Hinnant's days_from_civil and civil_from_days. */
+int64_t timeutil_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -16,6 +15,21 @@ static int64_t timeutil_days_from_civil(int64_t y, unsigned m, unsigned d)
 	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
 	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void timeutil_civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const unsigned doe = (unsigned)(z - era * 146097);
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const unsigned mp = (5 * doy + 2) / 153;
+	const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int)((int64_t)yoe + era * 400 + (m <= 2));
+	*month = (int)m;
+	*day = (int)d;
 }
 
 int timeutil_days_in_year(int year)

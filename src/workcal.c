@@ -11,6 +11,7 @@
  * ("years[2019].holidays[3].to"; list entries count from 0).
  */
 #include "workcal.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -78,33 +79,6 @@ struct workcal_loader {
 
 /* ---- dates ------------------------------------------------------------------ */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar, and
- * back (Howard Hinnant's days_from_civil and civil_from_days). */
-static int64_t workcal_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void workcal_civil_from_days(int64_t z, int *year, int *month, int *day)
-{
-	z += 719468;
-	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const unsigned doe = (unsigned)(z - era * 146097);
-	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	const unsigned mp = (5 * doy + 2) / 153;
-	const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	*year = (int)((int64_t)yoe + era * 400 + (m <= 2));
-	*month = (int)m;
-	*day = (int)d;
-}
-
 static bool workcal_valid_date(int year, int month, int day)
 {
 	static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -134,7 +108,7 @@ static const char *workcal_weekday_name(int weekday)
 static void workcal_format_day(int64_t day, char out[WORKCAL_DATE_LEN])
 {
 	int y, m, d;
-	workcal_civil_from_days(day, &y, &m, &d);
+	timeutil_civil_from_days(day, &y, &m, &d);
 	snprintf(out, WORKCAL_DATE_LEN, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
 		 (unsigned)d % 100u);
 }
@@ -188,7 +162,7 @@ enum workcal_day workcal_is_working_day(const struct workcal *cal, int year, int
 {
 	if (!workcal_valid_date(year, month, day))
 		return WORKCAL_DAY_NO_SUCH_DATE;
-	int64_t n = workcal_days_from_civil(year, (unsigned)month, (unsigned)day);
+	int64_t n = timeutil_days_from_civil(year, (unsigned)month, (unsigned)day);
 	if (!workcal_covers(cal, n))
 		return WORKCAL_DAY_UNKNOWN;
 	return workcal_day_is_working(cal, n) ? WORKCAL_DAY_WORKING : WORKCAL_DAY_NOT_WORKING;
@@ -198,7 +172,7 @@ const char *workcal_holiday_name(const struct workcal *cal, int year, int month,
 {
 	if (!workcal_valid_date(year, month, day))
 		return NULL;
-	int64_t n = workcal_days_from_civil(year, (unsigned)month, (unsigned)day);
+	int64_t n = timeutil_days_from_civil(year, (unsigned)month, (unsigned)day);
 	if (!workcal_covers(cal, n))
 		return NULL;
 	uint32_t mark = workcal_mark(cal, n);
@@ -224,7 +198,7 @@ int workcal_add_working_days(const struct workcal *cal, int64_t start_usec, int 
 		secs -= 1;
 	if (localtime_r(&secs, &tm) == NULL)
 		return -ERANGE;
-	int64_t day = workcal_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+	int64_t day = timeutil_days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
 					      (unsigned)tm.tm_mday);
 	for (int counted = 0; counted < n;) {
 		day++;
@@ -233,7 +207,7 @@ int workcal_add_working_days(const struct workcal *cal, int64_t start_usec, int 
 		if (workcal_day_is_working(cal, day))
 			counted++;
 	}
-	workcal_civil_from_days(day + 1, &y, &m, &d);
+	timeutil_civil_from_days(day + 1, &y, &m, &d);
 	*due_usec = timeutil_local_midnight(y, m, d);
 	return 0;
 }
@@ -445,9 +419,9 @@ static int workcal_parse_date(struct workcal_loader *ld, const yaml_node_t *node
 				   "'%s' is not a date YYYY-MM-DD (e.g. 2019-10-01)", v);
 		return -1;
 	}
-	*day = workcal_days_from_civil(y, (unsigned)m, (unsigned)d);
-	if (*day < workcal_days_from_civil(year - 1, 12, 1) ||
-	    *day > workcal_days_from_civil(year + 1, 1, 31)) {
+	*day = timeutil_days_from_civil(y, (unsigned)m, (unsigned)d);
+	if (*day < timeutil_days_from_civil(year - 1, 12, 1) ||
+	    *day > timeutil_days_from_civil(year + 1, 1, 31)) {
 		workcal_error_node(ld, node, field,
 				   "%s is not in %d; a year lists its own dates and at most "
 				   "December of the year before and January of the year after",
@@ -675,11 +649,11 @@ static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *yea
 		prev = year;
 	}
 	cal->last_year = prev;
-	cal->first_day = workcal_days_from_civil(cal->first_year, 1, 1);
-	cal->last_day = workcal_days_from_civil(cal->last_year, 12, 31);
-	cal->base_day = workcal_days_from_civil(cal->first_year - 1, 12, 1);
+	cal->first_day = timeutil_days_from_civil(cal->first_year, 1, 1);
+	cal->last_day = timeutil_days_from_civil(cal->last_year, 12, 31);
+	cal->base_day = timeutil_days_from_civil(cal->first_year - 1, 12, 1);
 	cal->n_days =
-		(size_t)(workcal_days_from_civil(cal->last_year + 1, 1, 31) - cal->base_day + 1);
+		(size_t)(timeutil_days_from_civil(cal->last_year + 1, 1, 31) - cal->base_day + 1);
 	cal->marks = calloc(cal->n_days, sizeof *cal->marks);
 	if (cal->marks == NULL) {
 		workcal_error_node(ld, years, "years", "out of memory");
@@ -797,40 +771,12 @@ out:
 
 int workcal_load_file(const char *path, struct workcal **out, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
 		return -1;
-	}
-	for (;;) {
-		if (cap - len < 4096) {
-			size_t ncap = cap ? cap * 2 : 16384;
-			char *nbuf = realloc(buf, ncap);
-			if (nbuf == NULL) {
-				snprintf(err, err_len, "%s: out of memory", path);
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
 	int rc = workcal_load_buffer(path, buf, len, out, err, err_len);
 	free(buf);
 	return rc;

@@ -1,0 +1,15 @@
+/* readfile.h: a whole file into memory, for the loaders of YAML files
+ * (rules, calendar, profiles) and of SQL migrations. */
+#ifndef HOTLINE_READFILE_H
+#define HOTLINE_READFILE_H
+
+#include <stddef.h>
+
+/* Reads path into a NUL-terminated buffer (free with free()) and its length.
+ * max > 0 refuses larger files. Returns 0, or -1 with "PATH: cannot open: ...",
+ * "PATH: cannot read: ...", "PATH: larger than N bytes" or "PATH: out of
+ * memory" in err. */
+int readfile_all(const char *path, size_t max, char **out, size_t *len, char *err,
+		 size_t err_len) __attribute__((warn_unused_result));
+
+#endif
