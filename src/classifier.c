@@ -9,6 +9,7 @@
  */
 #include "classifier.h"
 #include "readfile.h"
+#include "yamldoc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -563,29 +564,10 @@ static int classifier_parse_root(struct classifier_loader *ld, const yaml_node_t
 	return 0;
 }
 
-/* Reports a libyaml error with its position and libyaml's own words. */
-static void classifier_error_yaml(struct classifier_loader *ld, const yaml_parser_t *parser)
-{
-	const yaml_mark_t *mark = parser->error == YAML_READER_ERROR ? &parser->mark :
-								       &parser->problem_mark;
-	const char *problem = parser->problem ? parser->problem : "cannot be parsed";
-
-	if (parser->context != NULL)
-		snprintf(ld->err, ld->err_len,
-			 "%s:%zu:%zu: malformed YAML: %s %s (started at line %zu, column %zu)",
-			 ld->name, (size_t)mark->line + 1, (size_t)mark->column + 1, problem,
-			 parser->context, (size_t)parser->context_mark.line + 1,
-			 (size_t)parser->context_mark.column + 1);
-	else
-		snprintf(ld->err, ld->err_len, "%s:%zu:%zu: malformed YAML: %s", ld->name,
-			 (size_t)mark->line + 1, (size_t)mark->column + 1, problem);
-}
-
 int classifier_load_buffer(const char *name, const char *buf, size_t len, struct classifier **out,
 			   char *err, size_t err_len)
 {
 	struct classifier_loader ld = {.name = name, .err = err, .err_len = err_len};
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct classifier *c = NULL;
 	int rc = -1;
@@ -593,16 +575,8 @@ int classifier_load_buffer(const char *name, const char *buf, size_t len, struct
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, err_len, "%s: out of memory", name);
+	if (yamldoc_load(name, buf, len, "rules file", &doc, err, err_len) != 0)
 		return -1;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		classifier_error_yaml(&ld, &parser);
-		yaml_parser_delete(&parser);
-		return -1;
-	}
 	ld.doc = &doc;
 
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -619,27 +593,12 @@ int classifier_load_buffer(const char *name, const char *buf, size_t len, struct
 	if (classifier_parse_root(&ld, root, c) != 0)
 		goto out;
 
-	/* A second document would be silently ignored; refuse it instead. */
-	yaml_document_t next;
-	if (!yaml_parser_load(&parser, &next)) {
-		classifier_error_yaml(&ld, &parser);
-		goto out;
-	}
-	const yaml_node_t *next_root = yaml_document_get_root_node(&next);
-	if (next_root != NULL)
-		classifier_error_node(&ld, next_root, "rules file",
-				      "only one YAML document is allowed");
-	yaml_document_delete(&next);
-	if (next_root != NULL)
-		goto out;
-
 	*out = c;
 	c = NULL;
 	rc = 0;
 out:
 	classifier_free(c);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 

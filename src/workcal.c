@@ -12,6 +12,7 @@
  */
 #include "workcal.h"
 #include "readfile.h"
+#include "yamldoc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -689,29 +690,11 @@ static int workcal_parse_root(struct workcal_loader *ld, const yaml_node_t *root
 	return workcal_parse_years(ld, v, cal);
 }
 
-/* Reports a libyaml error with its position and libyaml's own words. */
-static void workcal_error_yaml(struct workcal_loader *ld, const yaml_parser_t *parser)
-{
-	const yaml_mark_t *mark = parser->error == YAML_READER_ERROR ? &parser->mark :
-								       &parser->problem_mark;
-	const char *problem = parser->problem ? parser->problem : "cannot be parsed";
-
-	if (parser->context != NULL)
-		snprintf(ld->err, ld->err_len,
-			 "%s:%zu:%zu: malformed YAML: %s %s (started at line %zu, column %zu)",
-			 ld->name, (size_t)mark->line + 1, (size_t)mark->column + 1, problem,
-			 parser->context, (size_t)parser->context_mark.line + 1,
-			 (size_t)parser->context_mark.column + 1);
-	else
-		snprintf(ld->err, ld->err_len, "%s:%zu:%zu: malformed YAML: %s", ld->name,
-			 (size_t)mark->line + 1, (size_t)mark->column + 1, problem);
-}
 
 int workcal_load_buffer(const char *name, const char *buf, size_t len, struct workcal **out,
 			char *err, size_t err_len)
 {
 	struct workcal_loader ld = {.name = name, .err = err, .err_len = err_len};
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct workcal *cal = NULL;
 	int rc = -1;
@@ -719,16 +702,8 @@ int workcal_load_buffer(const char *name, const char *buf, size_t len, struct wo
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, err_len, "%s: out of memory", name);
+	if (yamldoc_load(name, buf, len, WORKCAL_FILE, &doc, err, err_len) != 0)
 		return -1;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		workcal_error_yaml(&ld, &parser);
-		yaml_parser_delete(&parser);
-		return -1;
-	}
 	ld.doc = &doc;
 
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -745,27 +720,12 @@ int workcal_load_buffer(const char *name, const char *buf, size_t len, struct wo
 	if (workcal_parse_root(&ld, root, cal) != 0)
 		goto out;
 
-	/* A second document would be silently ignored; refuse it instead. */
-	yaml_document_t next;
-	if (!yaml_parser_load(&parser, &next)) {
-		workcal_error_yaml(&ld, &parser);
-		goto out;
-	}
-	const yaml_node_t *next_root = yaml_document_get_root_node(&next);
-	if (next_root != NULL)
-		workcal_error_node(&ld, next_root, WORKCAL_FILE,
-				   "only one YAML document is allowed");
-	yaml_document_delete(&next);
-	if (next_root != NULL)
-		goto out;
-
 	*out = cal;
 	cal = NULL;
 	rc = 0;
 out:
 	workcal_free(cal);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 
