@@ -73,4 +73,9 @@ int event_decode(const char *body, size_t len, struct call_event *ev, struct eve
 
 const char *event_type_name(enum event_type t);
 
+/* The alphabets of the API's ids (event, call, agent: A-Z a-z 0-9 . _ : -)
+ * and of centre codes (a-z 0-9 _ -), for the tools that take the same ids. */
+bool event_id_char_ok(unsigned char c);
+bool event_centre_char_ok(unsigned char c);
+
 #endif

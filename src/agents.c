@@ -2,6 +2,7 @@
  * people, password reading and Argon2id hashing, and one transaction per
  * add, set, disable and list over the tables of sql/003_agents.sql. */
 #include "agents.h"
+#include "event.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -120,8 +121,7 @@ int agents_check_id(const char *agent_id, char *err, size_t err_len)
 	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)agent_id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == ':' || c == '-')) {
+		if (!event_id_char_ok(c)) {
 			char what[16];
 			agents_describe_byte(c, what, sizeof what);
 			snprintf(err, err_len,
@@ -140,7 +140,7 @@ int agents_check_centre(const char *centre, char *err, size_t err_len)
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)centre[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+		if (!event_centre_char_ok(c)) {
 			n = 0;
 			break;
 		}

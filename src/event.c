@@ -60,6 +60,16 @@ static bool event_char_ok(enum event_charset cs, unsigned char c)
 	return false;
 }
 
+bool event_id_char_ok(unsigned char c)
+{
+	return event_char_ok(CHARSET_ID, c);
+}
+
+bool event_centre_char_ok(unsigned char c)
+{
+	return event_char_ok(CHARSET_CENTRE, c);
+}
+
 static const char *const event_charset_hint[] = {
 	"letters, digits and . _ : -", "lower-case letters, digits, _ and -", "digits",
 	"digits, * and #",             "lower-case letters, digits and _",    "letters, digits, spaces and . _ : -",
