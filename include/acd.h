@@ -147,6 +147,9 @@ enum acd_input_type {
 				      crisis] */
 	ACD_IN_TICK,               /* time passed: ring timeouts, max waits, wrap-up ends */
 	ACD_IN_NEW_DAY,            /* resets every agent's calls_today */
+	ACD_IN_CALL_WITHDRAWN,     /* call: it left without the caller hanging up (answered
+				      elsewhere, finished in the IVR): as call_gone, never a
+				      callback task */
 	ACD_IN_COUNT
 };
 

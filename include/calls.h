@@ -5,6 +5,7 @@
  *                    queued --abandoned--> abandoned
  *                    talking --transferred(to_queue)--> queued
  *                    talking --transferred(to_agent)--> talking
+ *                    queued --offer_failed--> queued (the ACD tries another agent)
  *
  * A call that completes in the IVR becomes ivr_self_service. The final
  * outcome is handled (ended after an agent), self_service (ended in the IVR)
@@ -37,10 +38,12 @@ struct call {
 	char caller_masked[PRIVACY_NUMBER_MAX];
 	char dialled[EVENT_SHORT_MAX + 1];
 	char ivr_path[EVENT_SHORT_MAX + 1];
+	char language[EVENT_SHORT_MAX + 1]; /* a language the caller needs, "" if none */
 	char agent[EVENT_ID_MAX + 1];
 	int64_t offered_at;
 	int64_t answered_at; /* 0 until answered */
 	int64_t ended_at;    /* 0 until final */
+	int64_t accepted_at; /* the database's clock when the broker took the offer; 0 unknown */
 };
 
 const char *call_state_name(enum call_state s);

@@ -40,6 +40,10 @@ struct config {
 
 	char *classifier_rules_file; /* resolved against the config file's folder */
 
+	char *acd_queues_file; /* resolved against the config file's folder */
+
+	int64_t agents_session_ttl_s;
+
 	char *time_zone;
 	char *log_level;
 };

@@ -31,6 +31,7 @@ enum event_type {
 	EVENT_IVR_COMPLETED,
 	EVENT_ABANDONED,
 	EVENT_ENDED,
+	EVENT_OFFER_FAILED, /* the agent's extension could not be rung; the ACD offers again */
 	EVENT_TYPE_COUNT
 };
 
@@ -48,12 +49,13 @@ struct call_event {
 	bool has_ivr_path; /* call.ivr_completed may omit it */
 	char flags[EVENT_MAX_FLAGS][EVENT_FLAG_MAX + 1];
 	size_t n_flags;
+	char language[EVENT_SHORT_MAX + 1]; /* "" when the caller needs none */
 
-	/* call.answered: agent; call.transferred: to_agent or to_queue */
+	/* call.answered, call.offer_failed: agent; call.transferred: to_agent or to_queue */
 	char agent[EVENT_ID_MAX + 1];
 	char to_queue[EVENT_SHORT_MAX + 1];
 
-	/* call.ended */
+	/* call.ended, call.offer_failed */
 	char cause[EVENT_ID_MAX + 1];
 
 	unsigned char payload_hash[EVENT_HASH_BYTES];

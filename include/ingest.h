@@ -26,6 +26,8 @@
 
 struct event_base;
 struct ingest;
+struct queues_file;
+struct router;
 
 struct ingest_reply {
 	int status;
@@ -40,8 +42,10 @@ typedef void (*ingest_reply_fn)(void *request, const struct ingest_reply *reply)
 
 /* The classifier is borrowed (the caller keeps it alive until
  * ingest_set_config replaces it or ingest_free). */
+/* qf (the ACD's queues) is taken over, also when ingest_new fails. */
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
-			  const struct classifier *cls, struct metrics *metrics);
+			  const struct classifier *cls, struct queues_file *qf,
+			  struct metrics *metrics);
 void ingest_start(struct ingest *in);
 
 void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply_fn reply,
@@ -58,6 +62,11 @@ bool ingest_store_ready(const struct ingest *in);
 bool ingest_redis_up(const struct ingest *in);
 size_t ingest_calls_in_progress(const struct ingest *in);
 size_t ingest_store_backlog(const struct ingest *in);
+
+/* The live ACD (agents' requests and streams go to it). */
+struct router *ingest_router(struct ingest *in);
+/* Ends the gateway's and agents' streams (shutdown). */
+void ingest_close_streams(struct ingest *in);
 
 void ingest_free(struct ingest *in);
 

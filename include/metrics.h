@@ -9,7 +9,16 @@
 
 #include "event.h"
 
-enum metrics_route { ROUTE_EVENTS, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_OTHER, ROUTE_COUNT };
+enum metrics_route {
+	ROUTE_EVENTS,
+	ROUTE_HEALTHZ,
+	ROUTE_METRICS,
+	ROUTE_OTHER,
+	ROUTE_AGENTS,  /* /v1/agents/... */
+	ROUTE_GATEWAY, /* /v1/gateway/commands */
+	ROUTE_CENTRES, /* /v1/centres/... (supervisors) */
+	ROUTE_COUNT
+};
 
 enum metrics_event_result { EVRES_ACCEPTED, EVRES_REPLAYED, EVRES_REJECTED, EVRES_COUNT };
 
@@ -32,6 +41,12 @@ struct metrics {
 	uint64_t batches_failed;
 	uint64_t store_disconnects;
 	uint64_t recoveries;
+	/* the ACD */
+	uint64_t acd_ring_timeouts;    /* offers not answered in the ring time */
+	uint64_t acd_unrouted_answers; /* calls the gateway connected without an offer */
+	uint64_t logins_ok, logins_refused;
+	uint64_t callbacks_created;
+	uint64_t agents_logged_in; /* gauge */
 	/* gauges, set by the broker before rendering */
 	uint64_t calls_in_progress;
 	uint64_t store_backlog;

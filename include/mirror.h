@@ -38,6 +38,28 @@ void mirror_clear_centre(struct mirror *m, const char *centre);
  * snapshot wins. publish adds one change message per centre. */
 void mirror_put_calls(struct mirror *m, const struct call *calls, size_t n, bool publish);
 
+/* The ACD's view (router.c), one command each, under P:C:key:
+ *   P:C:agents          hash  agent_id -> {"state","reason","since","call_id",
+ *                                          "name","extension"}
+ *   P:C:queues          hash  queue -> {"waiting","oldest_joined_at",
+ *                                      "offered_today","answered_today",
+ *                                      "abandoned_today"}
+ *   P:C:queue:Q         zset  call_id, score = the ACD's serving order
+ *   P:C:today           hash  date, offered, answered, abandoned,
+ *                             callbacks_open, urgent_callbacks_open
+ *   P:C:callbacks       hash  call_id -> {"queue","urgent","reason","joined_at",
+ *                                          "state","agent_id"}
+ * plus messages on P:C:changes ({"type":"agent"|"queue"|"callback"|"today",...}).
+ * Dropped while Redis is down; the resync hook rewrites everything. */
+void mirror_hset(struct mirror *m, const char *centre, const char *key, const char *field,
+		 const char *value);
+void mirror_hdel(struct mirror *m, const char *centre, const char *key, const char *field);
+void mirror_zadd(struct mirror *m, const char *centre, const char *key, const char *member,
+		 double score);
+void mirror_zrem(struct mirror *m, const char *centre, const char *key, const char *member);
+void mirror_del(struct mirror *m, const char *centre, const char *key);
+void mirror_publish(struct mirror *m, const char *centre, const char *message);
+
 void mirror_free(struct mirror *m);
 
 #endif

@@ -31,10 +31,49 @@
 
 struct event_base;
 struct store;
+struct store_op;
 
 #define STORE_JSON_MAX 512
 
-enum store_op_kind { STORE_OP_WRITE, STORE_OP_LOOKUP };
+/* WRITE and LOOKUP are gateway events (hotline_ingest); STMT is one named
+ * statement of another module (struct store_stmt), run in the same
+ * transaction as the events of its batch, after them. */
+enum store_op_kind { STORE_OP_WRITE, STORE_OP_LOOKUP, STORE_OP_STMT };
+
+/* Rows a statement returned; valid only inside the rows callback. */
+struct store_rows;
+int store_rows_count(const struct store_rows *r);
+/* The text of a value ("" for NULL). */
+const char *store_rows_value(const struct store_rows *r, int row, int col);
+bool store_rows_is_null(const struct store_rows *r, int row, int col);
+
+#define STORE_STMT_PARAMS 12
+
+/* A statement op: name is one of store_hooks.statements, params are text
+ * (NULL for SQL NULL) and must stay valid until done. Statement ops keep
+ * their queue order: they only ever run on the first connection. rows, when
+ * set, sees what the statement returned before the transaction commits:
+ * keep what it says, act in done. */
+struct store_stmt {
+	const char *name;
+	int n_params;
+	const char *params[STORE_STMT_PARAMS];
+	void (*rows)(struct store_op *op, const struct store_rows *r);
+};
+
+/* A statement another module needs prepared on every connection. */
+struct store_statement {
+	const char *name;
+	const char *sql;
+};
+
+/* A query of another module run by every recovery, in the same snapshot as
+ * the calls, after them; params point to the caller's storage. */
+struct store_query {
+	const char *sql;
+	int n_params;
+	const char *const *params;
+};
 
 enum store_status { STORE_COMMITTED, STORE_UNAVAILABLE };
 
@@ -50,6 +89,7 @@ enum store_finding {
 struct store_op {
 	struct store_op *next; /* the store's queue link */
 	enum store_op_kind kind;
+	struct store_stmt stmt; /* STORE_OP_STMT only */
 	struct call_event ev;
 	struct call row; /* the call after this event; written for offers and final events */
 	char detail[STORE_JSON_MAX]; /* JSON object kept in call_events.detail */
@@ -86,11 +126,18 @@ struct store_hooks {
 	int (*centres_reset)(void *arg);
 	int (*recover_call)(void *arg, const struct call *c);
 	int (*recover_event)(void *arg, const struct store_recovered_event *e);
+	/* The rows of recovery_queries[index]. */
+	int (*recover_rows)(void *arg, size_t index, const struct store_rows *r);
 	void (*recover_done)(void *arg, size_t n_calls, size_t n_events);
 	/* The connection was lost; every queued op has already been failed. */
 	void (*went_down)(void *arg, const char *why);
 	/* A batch finished (for metrics). */
 	void (*batch_done)(void *arg, size_t n_ops, int64_t usec, bool ok);
+
+	const struct store_query *recovery_queries;
+	size_t n_recovery_queries;
+	const struct store_statement *statements;
+	size_t n_statements;
 };
 
 struct store_limits {

@@ -31,6 +31,10 @@ int timeutil_set_zone(const char *zone) __attribute__((warn_unused_result));
 /* Local minute of day (0..1439) and ISO weekday (1 = Monday .. 7 = Sunday). */
 void timeutil_local_clock(int64_t usec, int *minute_of_day, int *weekday);
 
+/* The local date of usec, as days since 1970-01-01 (timeutil_civil_from_days
+ * turns it back into a date). */
+int64_t timeutil_local_day(int64_t usec);
+
 /* Microseconds at local midnight starting the given local date; handles DST. */
 int64_t timeutil_local_midnight(int year, int month, int day);
 

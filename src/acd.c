@@ -1278,9 +1278,12 @@ static int input_call_waiting(struct acd *a, const struct acd_input *in, int64_t
 	return 0;
 }
 
+/* The caller hung up (CALL_GONE: callbacks as configured) or the call left
+ * the ACD's hands otherwise (CALL_WITHDRAWN: never a callback). */
 static int input_call_gone(struct acd *a, const struct acd_input *in, int64_t now,
 			   struct acd_actions *out)
 {
+	bool withdrawn = in->type == ACD_IN_CALL_WITHDRAWN;
 	uint32_t ci = call_find(a, in->call);
 	if (ci == NONE)
 		return -ENOENT;
@@ -1301,7 +1304,7 @@ static int input_call_gone(struct acd *a, const struct acd_input *in, int64_t no
 	} else {
 		return -EINVAL;
 	}
-	if (c->crisis || q->callback_on_abandon) {
+	if (!withdrawn && (c->crisis || q->callback_on_abandon)) {
 		struct acd_action *act = action_add(out, ACD_ACT_CALLBACK_TASK);
 		copy_text(act->call, sizeof act->call, c->id);
 		act->queue = q->name;
@@ -1590,6 +1593,7 @@ int acd_step(struct acd *a, const struct acd_input *in, int64_t now, struct acd_
 		rc = input_call_waiting(a, in, now, out, true);
 		break;
 	case ACD_IN_CALL_GONE:
+	case ACD_IN_CALL_WITHDRAWN:
 		rc = input_call_gone(a, in, now, out);
 		break;
 	case ACD_IN_OFFER_ANSWERED:

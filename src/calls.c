@@ -53,6 +53,7 @@ void call_start(struct call *c, const struct call_event *ev, const struct classi
 	privacy_mask_number(ev->caller, c->caller_masked);
 	memcpy(c->dialled, ev->dialled, sizeof c->dialled);
 	memcpy(c->ivr_path, ev->ivr_path, sizeof c->ivr_path);
+	memcpy(c->language, ev->language, sizeof c->language);
 	c->offered_at = ev->at;
 }
 
@@ -63,6 +64,7 @@ static unsigned call_legal_states(enum event_type t)
 	case EVENT_ANSWERED:
 	case EVENT_IVR_COMPLETED:
 	case EVENT_ABANDONED:
+	case EVENT_OFFER_FAILED:
 		return 1u << CALL_QUEUED;
 	case EVENT_TRANSFERRED:
 		return 1u << CALL_TALKING;
@@ -133,6 +135,7 @@ void call_apply_event(struct call *c, const struct call_event *ev)
 		c->state = CALL_ENDED;
 		c->ended_at = ev->at;
 		break;
+	case EVENT_OFFER_FAILED: /* the call keeps waiting; the ACD tries another agent */
 	case EVENT_OFFERED:
 	case EVENT_TYPE_COUNT:
 		break;

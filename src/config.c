@@ -111,6 +111,12 @@ static const struct config_key config_keys[] = {
 	CONFIG_STR("classifier.rules_file", "rules.yaml", CONFIG_RELOADABLE | CONFIG_NONEMPTY,
 		   "Classification rules; a relative path is read from this file's folder.",
 		   classifier_rules_file),
+	CONFIG_STR("acd.queues_file", "queues.yaml", CONFIG_NONEMPTY,
+		   "The call distributor's queues, not-ready reasons and caller history; a "
+		   "relative path is read from this file's folder.",
+		   acd_queues_file),
+	CONFIG_NUM("agents.session_ttl_s", 43200, 300, 604800, CONFIG_RELOADABLE,
+		   "Lifetime of an agent's login session in seconds.", agents_session_ttl_s),
 	CONFIG_STR("time.zone", "Asia/Shanghai", CONFIG_NONEMPTY,
 		   "Local time zone of the centre (tz database name).", time_zone),
 	CONFIG_ONE_OF("log.level", "info", config_log_levels, CONFIG_RELOADABLE,
@@ -695,26 +701,27 @@ static int config_validate(struct config_loader *ld, const struct config *cfg)
 	return 0;
 }
 
-/* Makes a relative rules_file relative to the folder of the config file, so
- * that the broker finds it whatever its working directory. */
-static int config_resolve_rules_file(struct config *cfg)
+/* Makes a relative file name (*file: the rules, the queues) relative to the
+ * folder of the config file, so that the broker finds it whatever its
+ * working directory. */
+static int config_resolve_path(const struct config *cfg, char **file)
 {
-	const char *rules = cfg->classifier_rules_file;
+	const char *name = *file;
 	const char *slash = strrchr(cfg->path, '/');
 
-	if (rules[0] == '/' || slash == NULL)
+	if (name[0] == '/' || slash == NULL)
 		return 0;
 	size_t dir_len = (size_t)(slash - cfg->path);
-	size_t len = dir_len + 1 + strlen(rules) + 1;
+	size_t len = dir_len + 1 + strlen(name) + 1;
 	char *joined = malloc(len);
 	if (joined == NULL)
 		return -1;
 	if (dir_len == 0)
-		snprintf(joined, len, "/%s", rules);
+		snprintf(joined, len, "/%s", name);
 	else
-		snprintf(joined, len, "%.*s/%s", (int)dir_len, cfg->path, rules);
-	free(cfg->classifier_rules_file);
-	cfg->classifier_rules_file = joined;
+		snprintf(joined, len, "%.*s/%s", (int)dir_len, cfg->path, name);
+	free(*file);
+	*file = joined;
 	return 0;
 }
 
@@ -781,7 +788,8 @@ int config_load_file(const char *path, struct config **out, char *err, size_t er
 	}
 	if (config_validate(&ld, cfg) != 0)
 		goto out;
-	if (config_resolve_rules_file(cfg) != 0) {
+	if (config_resolve_path(cfg, &cfg->classifier_rules_file) != 0 ||
+	    config_resolve_path(cfg, &cfg->acd_queues_file) != 0) {
 		config_error_at(&ld, 0, 0, "out of memory");
 		goto out;
 	}

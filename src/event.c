@@ -12,7 +12,7 @@
 
 static const char *const event_type_names[EVENT_TYPE_COUNT] = {
 	"call.offered",  "call.answered", "call.transferred",
-	"call.ivr_completed", "call.abandoned", "call.ended",
+	"call.ivr_completed", "call.abandoned", "call.ended", "call.offer_failed",
 };
 
 const char *event_type_name(enum event_type t)
@@ -107,13 +107,14 @@ static int event_string(json_t *obj, const char *field, bool required, size_t mi
 }
 
 /* Fields allowed per type beyond the common five. */
-static const char *const event_extra_fields[EVENT_TYPE_COUNT][5] = {
-	[EVENT_OFFERED] = {"caller", "dialled", "ivr_path", "caller_flags", NULL},
+static const char *const event_extra_fields[EVENT_TYPE_COUNT][6] = {
+	[EVENT_OFFERED] = {"caller", "dialled", "ivr_path", "caller_flags", "language"},
 	[EVENT_ANSWERED] = {"agent", NULL},
 	[EVENT_TRANSFERRED] = {"to_queue", "to_agent", NULL},
 	[EVENT_IVR_COMPLETED] = {"ivr_path", NULL},
 	[EVENT_ABANDONED] = {NULL},
 	[EVENT_ENDED] = {"cause", NULL},
+	[EVENT_OFFER_FAILED] = {"agent", "cause", NULL},
 };
 
 static bool event_field_allowed(enum event_type t, const char *key)
@@ -146,6 +147,9 @@ static int event_decode_offered(json_t *root, struct call_event *ev, struct even
 			 err) ||
 	    event_string(root, "ivr_path", true, 0, EVENT_SHORT_MAX, CHARSET_IVR, ev->ivr_path,
 			 &ev->has_ivr_path, err))
+		return -1;
+	if (event_string(root, "language", false, 1, EVENT_SHORT_MAX, CHARSET_FLAG, ev->language,
+			 NULL, err))
 		return -1;
 	v = json_object_get(root, "caller_flags");
 	if (v == NULL)
@@ -208,6 +212,10 @@ static void event_hash(struct call_event *ev)
 	event_hash_field(&st, ev->agent);
 	event_hash_field(&st, ev->to_queue);
 	event_hash_field(&st, ev->cause);
+	/* Hashed only when present, so that events stored before the field
+	 * existed keep their identity. */
+	if (ev->language[0] != '\0')
+		event_hash_field(&st, ev->language);
 	crypto_hash_sha256_final(&st, ev->payload_hash);
 }
 
@@ -246,7 +254,8 @@ int event_decode(const char *body, size_t len, struct call_event *ev, struct eve
 	if (t == EVENT_TYPE_COUNT) {
 		event_fail(err, 422, "unknown_event_type", "type",
 			   "type: unknown event type '%s' (expected call.offered, call.answered, "
-			   "call.transferred, call.ivr_completed, call.abandoned or call.ended)",
+			   "call.transferred, call.ivr_completed, call.abandoned, call.ended or "
+			   "call.offer_failed)",
 			   type);
 		goto out;
 	}
@@ -315,6 +324,13 @@ int event_decode(const char *body, size_t len, struct call_event *ev, struct eve
 		break;
 	case EVENT_ENDED:
 		if (event_string(root, "cause", false, 1, EVENT_ID_MAX, CHARSET_TEXT, ev->cause, NULL,
+				 err))
+			goto out;
+		break;
+	case EVENT_OFFER_FAILED:
+		if (event_string(root, "agent", true, 1, EVENT_ID_MAX, CHARSET_ID, ev->agent, NULL,
+				 err) ||
+		    event_string(root, "cause", false, 1, EVENT_ID_MAX, CHARSET_TEXT, ev->cause, NULL,
 				 err))
 			goto out;
 		break;

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "ingest.h"
+#include "queues.h"
 #include "log.h"
 #include "metrics.h"
 #include "timeutil.h"
@@ -21,6 +22,7 @@ struct broker {
 	char *config_path;
 	struct config *cfg;
 	struct classifier *classifier;
+	struct queues_file *queues; /* until ingest_new takes it over */
 	struct metrics metrics;
 	struct ingest *ingest;
 	struct http_front *http;
@@ -120,6 +122,7 @@ static void broker_on_term(evutil_socket_t sig, short what, void *arg)
 	struct broker *b = arg;
 	log_info("broker", "signal %d: stopping after the events in flight", (int)sig);
 	http_front_close(b->http);
+	ingest_close_streams(b->ingest);
 	b->drain_deadline = timeutil_now_usec() + 10 * 1000000;
 	broker_on_drain(-1, 0, b);
 }
@@ -166,13 +169,19 @@ int main(int argc, char **argv)
 	}
 	if (broker_load(b.config_path, &b.cfg, &b.classifier) != 0)
 		return 2;
+	char qerr[1024];
+	if (queues_load_file(b.cfg->acd_queues_file, &b.queues, qerr, sizeof qerr) != 0) {
+		log_error("config", "%s", qerr);
+		rc = 2;
+		goto out;
+	}
 	if (timeutil_set_zone(b.cfg->time_zone) != 0) {
 		log_error("config", "%s: time.zone: unknown zone '%s'", b.config_path, b.cfg->time_zone);
 		goto out;
 	}
 	if (check_only) {
-		printf("%s: ok (%zu classification rule(s))\n", b.config_path,
-		       classifier_rule_count(b.classifier));
+		printf("%s: ok (%zu classification rule(s), %zu queue(s))\n", b.config_path,
+		       classifier_rule_count(b.classifier), b.queues->acd.n_queues);
 		rc = 0;
 		goto out;
 	}
@@ -181,7 +190,8 @@ int main(int argc, char **argv)
 	b.base = event_base_new();
 	if (b.base == NULL)
 		goto out;
-	b.ingest = ingest_new(b.base, b.cfg, b.classifier, &b.metrics);
+	b.ingest = ingest_new(b.base, b.cfg, b.classifier, b.queues, &b.metrics);
+	b.queues = NULL; /* ingest_new took it, even when it failed */
 	b.http = b.ingest ? http_front_new(b.base, b.cfg, b.ingest, &b.metrics) : NULL;
 	if (b.http == NULL) {
 		log_error("broker", "cannot set up the broker (out of memory)");
@@ -213,6 +223,7 @@ out:
 		event_free(b.ev_drain);
 	http_front_free(b.http);
 	ingest_free(b.ingest);
+	queues_free(b.queues);
 	classifier_free(b.classifier);
 	config_free(b.cfg);
 	if (b.base)

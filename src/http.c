@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "auth.h"
+#include "router.h"
 #include "log.h"
 #include "timeutil.h"
 
@@ -32,6 +33,7 @@ struct http_front {
 struct http_pending {
 	struct http_front *h;
 	struct evhttp_request *req;
+	enum metrics_route route;
 	int64_t started;
 };
 
@@ -83,70 +85,219 @@ static void http_on_ingest_reply(void *request, const struct ingest_reply *r)
 			snprintf(ra, sizeof ra, "%d", r->retry_after_s);
 			evhttp_add_header(out, "Retry-After", ra);
 		}
-		http_reply(p->h, req, ROUTE_EVENTS, r->status, "application/json", r->body, r->len,
+		http_reply(p->h, req, p->route, r->status, "application/json", r->body, r->len,
 			   p->started);
 	}
 	free(p);
 }
 
-static void http_on_events(struct http_front *h, struct evhttp_request *req, int64_t started)
+/* A request waiting for a module's answer; NULL after answering 500. */
+static struct http_pending *http_pending_new(struct http_front *h, struct evhttp_request *req,
+					     enum metrics_route route, int64_t started)
+{
+	struct http_pending *p = malloc(sizeof *p);
+	if (p == NULL) {
+		http_error(h, req, route, 500, "internal", "out of memory", started);
+		return NULL;
+	}
+	p->h = h;
+	p->req = req;
+	p->route = route;
+	p->started = started;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	if (evcon)
+		evhttp_connection_set_closecb(evcon, http_on_close, p);
+	return p;
+}
+
+/* The checks every JSON POST passes: stopping, method, size, media type.
+ * Returns the body (len set), or NULL after answering. */
+static const char *http_json_body(struct http_front *h, struct evhttp_request *req,
+				  enum metrics_route route, int64_t started, size_t *len)
 {
 	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
 	struct evbuffer *in_body = evhttp_request_get_input_buffer(req);
 
 	if (h->closing) {
-		/* Stopping: what is in flight is committed and answered; new events
-		 * go to the broker that takes over. */
+		/* Stopping: what is in flight is committed and answered; new
+		 * requests go to the broker that takes over. */
 		struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 		evhttp_add_header(out, "Retry-After", "1");
 		evhttp_add_header(out, "Connection", "close");
-		http_error(h, req, ROUTE_EVENTS, 503, "shutting_down",
+		http_error(h, req, route, 503, "shutting_down",
 			   "the broker is stopping; nothing was recorded, retry", started);
-		return;
+		return NULL;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-		http_error(h, req, ROUTE_EVENTS, 405, "method_not_allowed",
-			   "use POST for /v1/calls/events", started);
-		return;
+		http_error(h, req, route, 405, "method_not_allowed", "use POST for this route",
+			   started);
+		return NULL;
 	}
-	size_t len = evbuffer_get_length(in_body);
-	if ((int64_t)len > h->max_body) {
+	*len = evbuffer_get_length(in_body);
+	if ((int64_t)*len > h->max_body) {
 		char msg[128];
-		snprintf(msg, sizeof msg, "the body has %zu bytes; the limit is %lld", len,
+		snprintf(msg, sizeof msg, "the body has %zu bytes; the limit is %lld", *len,
 			 (long long)h->max_body);
-		http_error(h, req, ROUTE_EVENTS, 413, "body_too_large", msg, started);
-		return;
+		http_error(h, req, route, 413, "body_too_large", msg, started);
+		return NULL;
 	}
 	const char *ctype = evhttp_find_header(in_headers, "Content-Type");
-	if (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
-	    (ctype[16] != '\0' && ctype[16] != ';' && ctype[16] != ' ')) {
-		http_error(h, req, ROUTE_EVENTS, 415, "unsupported_media_type",
+	if (*len > 0 && (ctype == NULL || strncasecmp(ctype, "application/json", 16) != 0 ||
+			 (ctype[16] != '\0' && ctype[16] != ';' && ctype[16] != ' '))) {
+		http_error(h, req, route, 415, "unsupported_media_type",
 			   "Content-Type must be application/json", started);
-		return;
+		return NULL;
 	}
 	const char *body = (const char *)evbuffer_pullup(in_body, -1);
+	return body ? body : "";
+}
+
+/* Whether the gateway's secret signed body (for GETs: the empty body). */
+static enum auth_result http_signature(struct http_front *h, struct evhttp_request *req,
+				       const char *body, size_t len)
+{
+	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
+	return auth_verify(h->secret, evhttp_find_header(in_headers, AUTH_HEADER_TIMESTAMP),
+			   evhttp_find_header(in_headers, AUTH_HEADER_SIGNATURE), body, len,
+			   timeutil_now_usec() / 1000000, h->tolerance_s);
+}
+
+static void http_on_events(struct http_front *h, struct evhttp_request *req, int64_t started)
+{
+	size_t len = 0;
+	const char *body = http_json_body(h, req, ROUTE_EVENTS, started, &len);
 	if (body == NULL)
-		body = "";
-	enum auth_result ar = auth_verify(h->secret, evhttp_find_header(in_headers, AUTH_HEADER_TIMESTAMP),
-					  evhttp_find_header(in_headers, AUTH_HEADER_SIGNATURE),
-					  body, len, timeutil_now_usec() / 1000000, h->tolerance_s);
+		return;
+	enum auth_result ar = http_signature(h, req, body, len);
 	if (ar != AUTH_OK) {
 		http_error(h, req, ROUTE_EVENTS, 401, "unauthorised", auth_result_message(ar), started);
 		return;
 	}
-	struct http_pending *p = malloc(sizeof *p);
-	if (p == NULL) {
-		http_error(h, req, ROUTE_EVENTS, 500, "internal", "out of memory", started);
+	struct http_pending *p = http_pending_new(h, req, ROUTE_EVENTS, started);
+	if (p != NULL)
+		ingest_submit(h->in, body, len, http_on_ingest_reply, p);
+}
+
+/* The bearer token of an agent request, or NULL. */
+static const char *http_bearer(struct evhttp_request *req)
+{
+	const char *a = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return NULL;
+	return a + 7;
+}
+
+static bool http_is_get(struct http_front *h, struct evhttp_request *req,
+			enum metrics_route route, int64_t started)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	if (cmd == EVHTTP_REQ_GET)
+		return true;
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+	http_error(h, req, route, 405, "method_not_allowed", "use GET for this route", started);
+	return false;
+}
+
+/* /v1/agents/...: login, the agent's own requests and stream. */
+static void http_on_agents(struct http_front *h, struct evhttp_request *req, const char *action,
+			   int64_t started)
+{
+	struct router *r = ingest_router(h->in);
+	if (strcmp(action, "stream") == 0 || strcmp(action, "me") == 0) {
+		if (!http_is_get(h, req, ROUTE_AGENTS, started))
+			return;
+		if (action[0] == 's') {
+			if (h->closing) {
+				http_error(h, req, ROUTE_AGENTS, 503, "shutting_down",
+					   "the broker is stopping; reconnect", started);
+				return;
+			}
+			metrics_count_request(h->metrics, ROUTE_AGENTS, 200, 0);
+			router_open_agent_stream(r, http_bearer(req), req);
+			return;
+		}
+		struct http_pending *p = http_pending_new(h, req, ROUTE_AGENTS, started);
+		if (p != NULL)
+			router_agent_me(r, http_bearer(req), http_on_ingest_reply, p);
 		return;
 	}
-	p->h = h;
-	p->req = req;
-	p->started = started;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	if (evcon)
-		evhttp_connection_set_closecb(evcon, http_on_close, p);
-	ingest_submit(h->in, body, len, http_on_ingest_reply, p);
+	static const char *const posts[] = {"login", "state", "logout", "wrap-up",
+					    "callbacks/accept", "callbacks/finish", NULL};
+	bool known = false;
+	for (size_t i = 0; posts[i] != NULL; i++)
+		known = known || strcmp(action, posts[i]) == 0;
+	if (!known) {
+		http_error(h, req, ROUTE_AGENTS, 404, "not_found", "no such agent route (see doc/api.md)",
+			   started);
+		return;
+	}
+	size_t len = 0;
+	const char *body = http_json_body(h, req, ROUTE_AGENTS, started, &len);
+	if (body == NULL)
+		return;
+	struct http_pending *p = http_pending_new(h, req, ROUTE_AGENTS, started);
+	if (p == NULL)
+		return;
+	if (strcmp(action, "login") == 0)
+		router_login(r, body, len, http_on_ingest_reply, p);
+	else
+		router_agent_post(r, action, http_bearer(req), body, len, http_on_ingest_reply, p);
+}
+
+/* GET /v1/gateway/commands?centre=C, signed over the empty body. */
+static void http_on_gateway(struct http_front *h, struct evhttp_request *req, int64_t started)
+{
+	if (!http_is_get(h, req, ROUTE_GATEWAY, started))
+		return;
+	if (h->closing) {
+		http_error(h, req, ROUTE_GATEWAY, 503, "shutting_down",
+			   "the broker is stopping; reconnect", started);
+		return;
+	}
+	enum auth_result ar = http_signature(h, req, "", 0);
+	if (ar != AUTH_OK) {
+		http_error(h, req, ROUTE_GATEWAY, 401, "unauthorised", auth_result_message(ar), started);
+		return;
+	}
+	struct evkeyvalq query;
+	const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	char centre[64] = "";
+	if (q != NULL && evhttp_parse_query_str(q, &query) == 0) {
+		const char *c = evhttp_find_header(&query, "centre");
+		if (c != NULL)
+			snprintf(centre, sizeof centre, "%s", c);
+		evhttp_clear_headers(&query);
+	}
+	if (centre[0] == '\0') {
+		http_error(h, req, ROUTE_GATEWAY, 400, "missing_field",
+			   "centre: add ?centre=CODE to the URL", started);
+		return;
+	}
+	metrics_count_request(h->metrics, ROUTE_GATEWAY, 200, 0);
+	router_open_gateway_stream(ingest_router(h->in), centre, req);
+}
+
+/* GET /v1/centres/C/queues|callbacks: signed, or an agent's token. */
+static void http_on_centres(struct http_front *h, struct evhttp_request *req, const char *rest,
+			    int64_t started)
+{
+	if (!http_is_get(h, req, ROUTE_CENTRES, started))
+		return;
+	char centre[64];
+	const char *slash = strchr(rest, '/');
+	if (slash == NULL || (size_t)(slash - rest) >= sizeof centre) {
+		http_error(h, req, ROUTE_CENTRES, 404, "not_found",
+			   "use /v1/centres/CODE/queues or /v1/centres/CODE/callbacks", started);
+		return;
+	}
+	memcpy(centre, rest, (size_t)(slash - rest));
+	centre[slash - rest] = '\0';
+	bool signed_ok = http_signature(h, req, "", 0) == AUTH_OK;
+	struct http_pending *p = http_pending_new(h, req, ROUTE_CENTRES, started);
+	if (p != NULL)
+		router_centre_get(ingest_router(h->in), centre, slash + 1, signed_ok, http_bearer(req),
+				  http_on_ingest_reply, p);
 }
 
 static void http_on_healthz(struct http_front *h, struct evhttp_request *req, int64_t started)
@@ -170,6 +321,7 @@ static void http_on_metrics(struct http_front *h, struct evhttp_request *req, in
 	h->metrics->store_backlog = ingest_store_backlog(h->in);
 	h->metrics->store_up = ingest_store_ready(h->in);
 	h->metrics->redis_up = ingest_redis_up(h->in);
+	h->metrics->agents_logged_in = router_agents_logged_in(ingest_router(h->in));
 	/* Count this request before rendering so that it sees itself. */
 	metrics_count_request(h->metrics, ROUTE_METRICS, 200, 0);
 	char *text = metrics_render(h->metrics, &len);
@@ -196,6 +348,12 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 		path = "";
 	if (strcmp(path, "/v1/calls/events") == 0) {
 		http_on_events(h, req, started);
+	} else if (strncmp(path, "/v1/agents/", 11) == 0) {
+		http_on_agents(h, req, path + 11, started);
+	} else if (strcmp(path, "/v1/gateway/commands") == 0) {
+		http_on_gateway(h, req, started);
+	} else if (strncmp(path, "/v1/centres/", 12) == 0) {
+		http_on_centres(h, req, path + 12, started);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
 		enum metrics_route route = path[1] == 'h' ? ROUTE_HEALTHZ : ROUTE_METRICS;
 		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -208,7 +366,9 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 		}
 	} else {
 		http_error(h, req, ROUTE_OTHER, 404, "not_found",
-			   "no such route (see /v1/calls/events, /healthz, /metrics)", started);
+			   "no such route (see doc/api.md: /v1/calls/events, /v1/agents/..., "
+			   "/v1/gateway/commands, /v1/centres/..., /healthz, /metrics)",
+			   started);
 	}
 }
 

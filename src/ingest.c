@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mirror.h"
 #include "privacy.h"
+#include "router.h"
 #include "store.h"
 #include "strmap.h"
 #include "timeutil.h"
@@ -55,6 +56,7 @@ struct ingest {
 	struct event_base *base;
 	struct store *store;
 	struct mirror *mirror;
+	struct router *router;
 	struct metrics *metrics;
 	const struct classifier *classifier;
 	char *caller_key;
@@ -197,7 +199,7 @@ static void ingest_send(struct ingest *in, ingest_reply_fn reply, void *request,
 static void ingest_send_error(struct ingest *in, ingest_reply_fn reply, void *request, int status,
 			      const char *code, const char *field, const char *message)
 {
-	char body[1024];
+	char body[2048];
 	struct jsonw w;
 
 	jsonw_init(&w, body, sizeof body);
@@ -236,8 +238,8 @@ static void ingest_send_conflict(struct ingest *in, ingest_reply_fn reply, void 
 
 /* --- building what an event stores ----------------------------------------- */
 
-static void ingest_build_result(const struct call_event *ev, const struct call *c, char *out,
-				size_t cap)
+static void ingest_build_result(const struct call_event *ev, const struct call *c,
+				const struct router_position *pos, char *out, size_t cap)
 {
 	struct jsonw w;
 
@@ -257,6 +259,12 @@ static void ingest_build_result(const struct call_event *ev, const struct call *
 		jsonw_int(&w, c->priority);
 		jsonw_lit(&w, ",\"rule\":");
 		jsonw_string(&w, c->rule);
+		if (pos->waiting) {
+			jsonw_lit(&w, ",\"position\":");
+			jsonw_int(&w, pos->position);
+			jsonw_lit(&w, ",\"estimated_wait_s\":");
+			jsonw_int(&w, pos->estimated_wait_s);
+		}
 	}
 	jsonw_lit(&w, "}");
 	(void)jsonw_end(&w); /* ids and names are bounded: it always fits */
@@ -286,6 +294,18 @@ static void ingest_build_detail(const struct call_event *ev, const struct call *
 			jsonw_string(&w, ev->flags[i]);
 		}
 		jsonw_lit(&w, "]");
+		if (ev->language[0]) {
+			jsonw_lit(&w, ",\"language\":");
+			jsonw_string(&w, ev->language);
+		}
+		break;
+	case EVENT_OFFER_FAILED:
+		jsonw_lit(&w, "\"agent\":");
+		jsonw_string(&w, ev->agent);
+		if (ev->cause[0]) {
+			jsonw_lit(&w, ",\"cause\":");
+			jsonw_string(&w, ev->cause);
+		}
 		break;
 	case EVENT_ANSWERED:
 		jsonw_lit(&w, "\"agent\":");
@@ -397,6 +417,7 @@ static void ingest_reconcile(struct ingest *in, struct ingest_op *op)
 	if (op->sop.ev.type == EVENT_OFFERED && lc != NULL && lc->events == op->lev &&
 	    op->lev != NULL && op->lev->next_in_call == NULL) {
 		ingest_forget_call(in, lc);
+		router_call_withdrawn(in->router, op->sop.ev.centre, op->sop.ev.call_id);
 		return;
 	}
 	log_warn("ingest", "event %s of call %s: memory disagreed with PostgreSQL; reloading",
@@ -605,6 +626,7 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 		if (lc == NULL)
 			goto oom;
 		call_start(&lc->call, &ev, &cr, caller_hash);
+		router_route_offer(in->router, &lc->call);
 		if (strmap_put(in->calls, ckey, cklen, lc) != 0) {
 			free(lc);
 			goto oom;
@@ -630,9 +652,12 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 		call_apply_event(&lc->call, &ev);
 	}
 
+	/* The ACD takes the event now; the rows it writes follow the event's. */
+	struct router_position pos;
+	router_call_event(in->router, &lc->call, &ev, &pos);
 	op->sop.kind = STORE_OP_WRITE;
 	op->sop.row = lc->call;
-	ingest_build_result(&ev, &lc->call, op->sop.result, sizeof op->sop.result);
+	ingest_build_result(&ev, &lc->call, &pos, op->sop.result, sizeof op->sop.result);
 	ingest_build_detail(&ev, &lc->call, op->sop.detail, sizeof op->sop.detail);
 	op->lev = ingest_remember_event(in, lc, ev.event_id, ev.payload_hash, op->sop.result);
 	if (op->lev == NULL)
@@ -646,6 +671,7 @@ void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply
 		ingest_send_unavailable(in, reply, request);
 		ingest_op_free(in, op);
 	}
+	router_flush(in->router);
 	return;
 oom:
 	log_error("ingest", "out of memory while accepting event %s of call %s", ev.event_id,
@@ -660,7 +686,16 @@ oom:
 
 static int ingest_recover_begin(void *arg)
 {
-	return ingest_clear_memory(arg);
+	struct ingest *in = arg;
+	if (router_recover_begin(in->router) != 0)
+		return -1;
+	return ingest_clear_memory(in);
+}
+
+static int ingest_recover_rows(void *arg, size_t index, const struct store_rows *rows)
+{
+	struct ingest *in = arg;
+	return router_recover_rows(in->router, index, rows);
 }
 
 static int ingest_centres_reset(void *arg)
@@ -678,6 +713,8 @@ static int ingest_centres_reset(void *arg)
 static int ingest_recover_centre(void *arg, const char *code, const char *name)
 {
 	struct ingest *in = arg;
+	if (router_recover_centre(in->router, code) != 0)
+		return -1;
 	char *copy = strdup(name);
 	if (copy == NULL)
 		return -1;
@@ -797,11 +834,31 @@ static void ingest_mirror_resync(void *arg)
 	strmap_each(in->calls, ingest_mirror_collect, &cursor);
 	mirror_put_calls(in->mirror, all, n, false);
 	free(all);
+	router_mirror_resync(in->router);
+}
+
+struct ingest_restore {
+	struct router *router;
+	int failed;
+};
+
+static void ingest_restore_call(const char *key, size_t key_len, void *value, void *arg)
+{
+	struct live_call *lc = value;
+	struct ingest_restore *st = arg;
+	if (router_recover_call(st->router, &lc->call) != 0)
+		st->failed = 1;
 }
 
 static void ingest_recover_done(void *arg, size_t n_calls, size_t n_events)
 {
 	struct ingest *in = arg;
+	struct ingest_restore st = {in->router, 0};
+	strmap_each(in->calls, ingest_restore_call, &st);
+	if (st.failed || router_recover_done(in->router) != 0) {
+		log_error("ingest", "the ACD could not be rebuilt from PostgreSQL; reloading again");
+		store_request_resync(in->store);
+	}
 	in->metrics->recoveries++;
 	log_info("ingest", "state loaded from PostgreSQL: %zu centre(s), %zu call(s) in progress, "
 		 "%zu event(s)", strmap_count(in->centres), n_calls, n_events);
@@ -835,21 +892,32 @@ static struct store_limits ingest_limits(const struct config *cfg)
 }
 
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
-			  const struct classifier *cls, struct metrics *metrics)
+			  const struct classifier *cls, struct queues_file *qf,
+			  struct metrics *metrics)
 {
-	static const struct store_hooks hooks = {
+	struct ingest *in = calloc(1, sizeof *in);
+	if (in == NULL) {
+		queues_free(qf);
+		return NULL;
+	}
+	in->router = router_new(base, cfg, qf, metrics);
+	if (in->router == NULL) {
+		free(in);
+		return NULL;
+	}
+	struct store_hooks hooks = {
 		.recover_begin = ingest_recover_begin,
 		.recover_centre = ingest_recover_centre,
 		.centres_reset = ingest_centres_reset,
 		.recover_call = ingest_recover_call,
 		.recover_event = ingest_recover_event,
+		.recover_rows = ingest_recover_rows,
 		.recover_done = ingest_recover_done,
 		.went_down = ingest_went_down,
 		.batch_done = ingest_batch_done,
 	};
-	struct ingest *in = calloc(1, sizeof *in);
-	if (in == NULL)
-		return NULL;
+	hooks.statements = router_statements(&hooks.n_statements);
+	hooks.recovery_queries = router_recovery_queries(in->router, &hooks.n_recovery_queries);
 	in->base = base;
 	in->metrics = metrics;
 	in->classifier = cls;
@@ -868,6 +936,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 		ingest_free(in);
 		return NULL;
 	}
+	router_attach(in->router, in->store, in->mirror);
 	return in;
 }
 
@@ -883,6 +952,17 @@ void ingest_set_config(struct ingest *in, const struct config *cfg, const struct
 	store_set_limits(in->store, &limits);
 	in->retry_after_s = cfg->database_retry_after_s;
 	in->classifier = cls;
+	router_set_config(in->router, cfg);
+}
+
+struct router *ingest_router(struct ingest *in)
+{
+	return in->router;
+}
+
+void ingest_close_streams(struct ingest *in)
+{
+	router_close_streams(in->router);
 }
 
 void ingest_refresh_centres(struct ingest *in)
@@ -921,6 +1001,8 @@ void ingest_free(struct ingest *in)
 		return;
 	/* The store fails what is still queued; answers go out before memory goes. */
 	store_free(in->store);
+	router_attach(in->router, NULL, NULL);
+	router_free(in->router);
 	if (in->ev_mirror)
 		event_free(in->ev_mirror);
 	free(in->mirror_pending);

@@ -7,8 +7,9 @@
 
 static const int metrics_statuses[METRICS_STATUS_SLOTS] = {200, 400, 401, 404, 405, 409, 413,
 							   415, 422, 500, 503, 0, 0, 0};
-static const char *const metrics_route_names[ROUTE_COUNT] = {"/v1/calls/events", "/healthz",
-							     "/metrics", "other"};
+static const char *const metrics_route_names[ROUTE_COUNT] = {
+	"/v1/calls/events", "/healthz", "/metrics", "other", "/v1/agents", "/v1/gateway/commands",
+	"/v1/centres"};
 static const char *const metrics_result_names[EVRES_COUNT] = {"accepted", "replayed", "rejected"};
 static const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
@@ -152,10 +153,30 @@ char *metrics_render(const struct metrics *m, size_t *len)
 		"hotline_postgres_up %d\n"
 		"# HELP hotline_redis_up Whether the Redis mirror is connected.\n"
 		"# TYPE hotline_redis_up gauge\n"
-		"hotline_redis_up %d\n",
+		"hotline_redis_up %d\n"
+		"# HELP hotline_acd_ring_timeouts_total Offers no agent answered within the ring time.\n"
+		"# TYPE hotline_acd_ring_timeouts_total counter\n"
+		"hotline_acd_ring_timeouts_total %llu\n"
+		"# HELP hotline_acd_unrouted_answers_total Calls the gateway connected to an agent "
+		"the ACD had not offered them to.\n"
+		"# TYPE hotline_acd_unrouted_answers_total counter\n"
+		"hotline_acd_unrouted_answers_total %llu\n"
+		"# HELP hotline_agent_logins_total Agent logins by result.\n"
+		"# TYPE hotline_agent_logins_total counter\n"
+		"hotline_agent_logins_total{result=\"ok\"} %llu\n"
+		"hotline_agent_logins_total{result=\"refused\"} %llu\n"
+		"# HELP hotline_callbacks_created_total Callback tasks created.\n"
+		"# TYPE hotline_callbacks_created_total counter\n"
+		"hotline_callbacks_created_total %llu\n"
+		"# HELP hotline_agents_logged_in Agents the ACD holds as logged in.\n"
+		"# TYPE hotline_agents_logged_in gauge\n"
+		"hotline_agents_logged_in %llu\n",
 		(unsigned long long)m->batches_failed, (unsigned long long)m->store_disconnects,
 		(unsigned long long)m->recoveries, (unsigned long long)m->calls_in_progress,
-		(unsigned long long)m->store_backlog, m->store_up, m->redis_up);
+		(unsigned long long)m->store_backlog, m->store_up, m->redis_up,
+		(unsigned long long)m->acd_ring_timeouts, (unsigned long long)m->acd_unrouted_answers,
+		(unsigned long long)m->logins_ok, (unsigned long long)m->logins_refused,
+		(unsigned long long)m->callbacks_created, (unsigned long long)m->agents_logged_in);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

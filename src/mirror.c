@@ -151,8 +151,57 @@ void mirror_clear_centre(struct mirror *m, const char *centre)
 {
 	if (!m->up)
 		return;
-	redisAsyncCommand(m->ctx, NULL, NULL, "DEL %s:%s:calls %s:%s:waiting", m->prefix, centre,
-			  m->prefix, centre);
+	redisAsyncCommand(m->ctx, NULL, NULL, "DEL %s:%s:calls %s:%s:waiting %s:%s:agents "
+			  "%s:%s:queues %s:%s:today %s:%s:callbacks",
+			  m->prefix, centre, m->prefix, centre, m->prefix, centre, m->prefix, centre,
+			  m->prefix, centre, m->prefix, centre);
+}
+
+/* The generic writes of the ACD's view: each is one command, dropped when
+ * Redis is down (the rewrite on reconnect replaces it). */
+void mirror_hset(struct mirror *m, const char *centre, const char *key, const char *field,
+		 const char *value)
+{
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "HSET %s:%s:%s %s %s", m->prefix, centre, key,
+				  field, value);
+}
+
+void mirror_hdel(struct mirror *m, const char *centre, const char *key, const char *field)
+{
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "HDEL %s:%s:%s %s", m->prefix, centre, key,
+				  field);
+}
+
+void mirror_zadd(struct mirror *m, const char *centre, const char *key, const char *member,
+		 double score)
+{
+	char text[32];
+	snprintf(text, sizeof text, "%.0f", score);
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "ZADD %s:%s:%s %s %s", m->prefix, centre, key,
+				  text, member);
+}
+
+void mirror_zrem(struct mirror *m, const char *centre, const char *key, const char *member)
+{
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "ZREM %s:%s:%s %s", m->prefix, centre, key,
+				  member);
+}
+
+void mirror_del(struct mirror *m, const char *centre, const char *key)
+{
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "DEL %s:%s:%s", m->prefix, centre, key);
+}
+
+void mirror_publish(struct mirror *m, const char *centre, const char *message)
+{
+	if (m->up && mirror_backlog_ok(m))
+		redisAsyncCommand(m->ctx, NULL, NULL, "PUBLISH %s:%s:changes %s", m->prefix, centre,
+				  message);
 }
 
 /* A growing argv for redisAsyncCommandArgv. Strings are copied into one

@@ -34,7 +34,8 @@
 #define STATS_DEFINITION_ACCEPTED                                                                  \
 	"accepted calls are calls whose outcome is handled (an agent took the call) or "          \
 	"self_service (the IVR answered it); abandoned calls and calls still in progress are "    \
-	"not accepted calls"
+	"not accepted calls; a call counts under the category its agent set at wrap-up, if any, "  \
+	"else the classifier's"
 #define STATS_DEFINITION_TIME                                                                      \
 	"a call belongs to the local date and hour at which it was offered (offered_at), in the " \
 	"time zone"
@@ -490,7 +491,8 @@ static int stats_year_calls(PGconn *conn, const struct stats_options *o, const c
 	const char *params[2] = {year, o->zone};
 	PGresult *r = db_exec(conn,
 			      "SELECT g.centre, ce.name, g.category, g.n FROM"
-			      " (SELECT centre, category, count(*) AS n FROM calls"
+			      " (SELECT centre, coalesce(corrected_category, category) AS category,"
+			      "  count(*) AS n FROM calls"
 			      "  WHERE " STATS_ACCEPTED_SQL " AND " STATS_YEAR_RANGE("offered_at")
 			      "  GROUP BY centre, category) g"
 			      " JOIN centres ce ON ce.code = g.centre"
@@ -773,7 +775,8 @@ static int stats_day_query(PGconn *conn, const struct stats_options *o, struct s
 	const char *params[3] = {o->date, o->zone, o->centre};
 	PGresult *r = db_exec(
 		conn,
-		"SELECT extract(hour FROM offered_at AT TIME ZONE $2)::int, category,"
+		"SELECT extract(hour FROM offered_at AT TIME ZONE $2)::int,"
+		" coalesce(corrected_category, category),"
 		" count(*) FILTER (WHERE " STATS_ACCEPTED_SQL "),"
 		" count(*) FILTER (WHERE outcome = 'abandoned')"
 		" FROM calls"

@@ -66,6 +66,11 @@ struct store_conn {
 	size_t n_inflight, inflight_cap;
 	int64_t batch_started;
 	bool batch_failed;
+	/* The batch's results in order: [BEGIN] [hotline_ingest] statements
+	 * [COMMIT]; n_events ops come first in inflight, the statements after. */
+	size_t n_events;
+	bool batch_in_transaction;
+	size_t batch_result; /* index of the next result of the batch */
 	struct store_array *columns; /* STORE_COLUMN_COUNT arrays: the batch's parameters */
 };
 
@@ -98,6 +103,23 @@ static void store_connect_begin(struct store *s);
 static void store_maybe_send(struct store *s);
 static void store_conn_poll(struct store_conn *sc);
 static void store_begin_recovery(struct store *s);
+
+/* --- rows of other modules' statements ------------------------------------- */
+
+int store_rows_count(const struct store_rows *r)
+{
+	return PQntuples((const PGresult *)r);
+}
+
+const char *store_rows_value(const struct store_rows *r, int row, int col)
+{
+	return PQgetvalue((const PGresult *)r, row, col);
+}
+
+bool store_rows_is_null(const struct store_rows *r, int row, int col)
+{
+	return PQgetisnull((const PGresult *)r, row, col) != 0;
+}
 
 /* --- the batch's parameters ------------------------------------------------
  *
@@ -257,8 +279,9 @@ static const char store_sql_calls[] =
 	"SELECT centre, call_id, state, category, queue, priority, rule,"
 	" encode(caller_hash, 'hex'), caller_masked, dialled, ivr_path, coalesce(agent, ''),"
 	" (extract(epoch FROM offered_at) * 1000000)::bigint,"
-	" coalesce((extract(epoch FROM answered_at) * 1000000)::bigint, 0)"
-	" FROM calls WHERE outcome IS NULL";
+	" coalesce((extract(epoch FROM answered_at) * 1000000)::bigint, 0),"
+	" coalesce((extract(epoch FROM accepted_at) * 1000000)::bigint, 0)"
+	" FROM calls WHERE outcome IS NULL ORDER BY accepted_at, offered_at";
 static const char store_sql_events[] =
 	"SELECT e.centre, e.event_id, e.call_id, e.type,"
 	" (extract(epoch FROM e.at) * 1000000)::bigint, encode(e.payload_sha256, 'hex'),"
@@ -305,7 +328,7 @@ static size_t store_call_key(const struct store_op *op, char out[STORE_KEY_MAX])
 /* Counts an op's call as busy (in a batch in flight), or releases it. */
 static int store_busy_add(struct store *s, const struct store_op *op)
 {
-	if (s->n_conns == 1)
+	if (s->n_conns == 1 || op->kind == STORE_OP_STMT)
 		return 0; /* one batch at a time: nothing to keep apart */
 	char key[STORE_KEY_MAX];
 	size_t n = store_call_key(op, key);
@@ -315,7 +338,7 @@ static int store_busy_add(struct store *s, const struct store_op *op)
 
 static void store_busy_release(struct store *s, const struct store_op *op)
 {
-	if (s->n_conns == 1)
+	if (s->n_conns == 1 || op->kind == STORE_OP_STMT)
 		return;
 	char key[STORE_KEY_MAX];
 	size_t n = store_call_key(op, key);
@@ -465,12 +488,24 @@ static void store_conn_flush(struct store_conn *sc)
 
 static const char store_sql_deallocate[] = "DEALLOCATE ALL";
 
-/* A connection other than 0 only needs the ingest statement. */
+/* Queues DEALLOCATE ALL and the PREPAREs (ingest, then the hooks'
+ * statements): 2 + n_statements results. Returns 0 or -1. */
+static int store_conn_send_prepares(struct store_conn *sc)
+{
+	const struct store_hooks *h = &sc->s->hooks;
+	if (!PQsendQueryParams(sc->conn, store_sql_deallocate, 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQsendPrepare(sc->conn, "ingest", store_sql_ingest, 0, NULL))
+		return -1;
+	for (size_t i = 0; i < h->n_statements; i++)
+		if (!PQsendPrepare(sc->conn, h->statements[i].name, h->statements[i].sql, 0, NULL))
+			return -1;
+	return 0;
+}
+
+/* A connection other than 0 only needs the prepared statements. */
 static void store_conn_prepare(struct store_conn *sc)
 {
-	if (!PQsendQueryParams(sc->conn, store_sql_deallocate, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendPrepare(sc->conn, "ingest", store_sql_ingest, 0, NULL) ||
-	    !PQpipelineSync(sc->conn)) {
+	if (store_conn_send_prepares(sc) != 0 || !PQpipelineSync(sc->conn)) {
 		store_conn_down(sc, PQerrorMessage(sc->conn));
 		return;
 	}
@@ -526,9 +561,15 @@ static void store_conn_poll(struct store_conn *sc)
 /* --- recovery ------------------------------------------------------------ */
 
 /* Recovery pipeline on connection 0: results 0 BEGIN, 1 centres, 2 calls,
- * 3 events, 4 COMMIT, 5 DEALLOCATE (a resync recovers on a connection that
- * has prepared already), 6 PREPARE ingest, then the sync. */
-enum { RECOVERY_RESULTS = 7 };
+ * 3 events, then the hooks' recovery queries, COMMIT, DEALLOCATE (a resync
+ * recovers on a connection that has prepared already), the PREPAREs, then
+ * the sync. */
+enum { RECOVERY_FIRST_EXTRA = 4 };
+
+static size_t store_recovery_results(const struct store *s)
+{
+	return RECOVERY_FIRST_EXTRA + s->hooks.n_recovery_queries + 1 + 2 + s->hooks.n_statements;
+}
 
 static void store_begin_recovery(struct store *s)
 {
@@ -550,15 +591,21 @@ static void store_begin_recovery(struct store *s)
 			       NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(sc->conn, store_sql_centres, 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsendQueryParams(sc->conn, store_sql_calls, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(sc->conn, store_sql_events, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(sc->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendQueryParams(sc->conn, store_sql_deallocate, 0, NULL, NULL, NULL, NULL, 0) ||
-	    !PQsendPrepare(sc->conn, "ingest", store_sql_ingest, 0, NULL) ||
-	    !PQpipelineSync(sc->conn)) {
-		store_conn_down(sc, PQerrorMessage(sc->conn));
-		return;
+	    !PQsendQueryParams(sc->conn, store_sql_events, 0, NULL, NULL, NULL, NULL, 0))
+		goto failed;
+	for (size_t i = 0; i < s->hooks.n_recovery_queries; i++) {
+		const struct store_query *q = &s->hooks.recovery_queries[i];
+		if (!PQsendQueryParams(sc->conn, q->sql, q->n_params, NULL,
+				       (const char *const *)q->params, NULL, NULL, 0))
+			goto failed;
 	}
+	if (!PQsendQueryParams(sc->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    store_conn_send_prepares(sc) != 0 || !PQpipelineSync(sc->conn))
+		goto failed;
 	store_conn_flush(sc);
+	return;
+failed:
+	store_conn_down(sc, PQerrorMessage(sc->conn));
 }
 
 static int64_t store_int(const PGresult *r, int row, int col)
@@ -598,6 +645,7 @@ static int store_recover_calls(struct store *s, const PGresult *r)
 		c.priority = (int)store_int(r, i, 5);
 		c.offered_at = store_int(r, i, 12);
 		c.answered_at = store_int(r, i, 13);
+		c.accepted_at = store_int(r, i, 14);
 		if (s->hooks.recover_call(s->hook_arg, &c) != 0)
 			return -1;
 		s->recovered_calls++;
@@ -669,9 +717,16 @@ static long store_take_batch(struct store *s, struct store_conn *sc)
 	}
 	while (op != NULL && n < max) {
 		struct store_op *next = op->next;
+		if (op->kind == STORE_OP_STMT && sc->index != 0) {
+			/* Statements keep their order by running on one connection. */
+			prev = op;
+			op = next;
+			continue;
+		}
 		char key[STORE_KEY_MAX];
-		size_t klen = s->n_conns > 1 ? store_call_key(op, key) : 0;
-		bool blocked = s->n_conns > 1 &&
+		bool keyed = s->n_conns > 1 && op->kind != STORE_OP_STMT;
+		size_t klen = keyed ? store_call_key(op, key) : 0;
+		bool blocked = keyed &&
 			       (strmap_get(s->busy_calls, key, klen) != NULL ||
 				(skipped != NULL && strmap_get(skipped, key, klen) != NULL));
 		if (blocked) {
@@ -708,24 +763,34 @@ static long store_take_batch(struct store *s, struct store_conn *sc)
 	return (long)n;
 }
 
-static void store_conn_send_batch(struct store_conn *sc)
+/* Moves the statement ops of the batch after its event ops, keeping the
+ * order within each kind; returns the number of event ops. */
+static size_t store_partition_batch(struct store_conn *sc)
 {
-	struct store *s = sc->s;
-	long n = store_take_batch(s, sc);
-
-	if (n <= 0) {
-		if (n < 0)
-			store_conn_down(sc, "out of memory while building a batch");
-		return;
+	size_t n = sc->n_inflight, events = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct store_op *op = sc->inflight[i];
+		if (op->kind == STORE_OP_STMT)
+			continue;
+		/* Rotate op down to position events, shifting the statements up. */
+		memmove(&sc->inflight[events + 1], &sc->inflight[events],
+			(i - events) * sizeof sc->inflight[0]);
+		sc->inflight[events++] = op;
 	}
+	return events;
+}
+
+/* Sends hotline_ingest for the first n event ops; 0 or -1 (out of memory). */
+static int store_conn_send_events(struct store_conn *sc, size_t n)
+{
 	for (int col = 0; col < STORE_COLUMNS; col++)
 		sc->columns[col].len = 0;
-	for (long i = 0; i < n; i++)
-		if (store_add_op(sc->columns, (size_t)i, sc->inflight[i]) != 0)
-			goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (store_add_op(sc->columns, i, sc->inflight[i]) != 0)
+			return -1;
 	/* How many rows of each kind hotline_ingest must see written. */
 	long offers = 0, writes = 0, finals = 0, lookups = 0;
-	for (long i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct store_op *op = sc->inflight[i];
 		if (op->kind == STORE_OP_LOOKUP) {
 			lookups++;
@@ -738,8 +803,8 @@ static void store_conn_send_batch(struct store_conn *sc)
 	char counts[4][24];
 	const char *params[STORE_COLUMNS + 4];
 	for (int col = 0; col < STORE_COLUMNS; col++) {
-		if (store_array_end(&sc->columns[col], (size_t)n) != 0)
-			goto oom;
+		if (store_array_end(&sc->columns[col], n) != 0)
+			return -1;
 		params[col] = sc->columns[col].buf;
 	}
 	snprintf(counts[0], sizeof counts[0], "%ld", offers);
@@ -748,19 +813,55 @@ static void store_conn_send_batch(struct store_conn *sc)
 	snprintf(counts[3], sizeof counts[3], "%ld", lookups);
 	for (int k = 0; k < 4; k++)
 		params[STORE_COLUMNS + k] = counts[k];
+	return PQsendQueryPrepared(sc->conn, "ingest", STORE_COLUMNS + 4, params, NULL, NULL, 0) ? 0
+												   : -2;
+}
+
+/* One batch, one transaction: hotline_ingest alone is its own; with
+ * statements, BEGIN, hotline_ingest (if there are events), the statements
+ * in queue order, COMMIT. */
+static void store_conn_send_batch(struct store_conn *sc)
+{
+	struct store *s = sc->s;
+	long n = store_take_batch(s, sc);
+
+	if (n <= 0) {
+		if (n < 0)
+			store_conn_down(sc, "out of memory while building a batch");
+		return;
+	}
+	sc->n_events = store_partition_batch(sc);
+	sc->batch_in_transaction = sc->n_events < (size_t)n;
+	sc->batch_result = 0;
 	sc->step = STEP_BATCH;
 	sc->batch_failed = false;
 	sc->batch_started = timeutil_now_usec();
-	if (!PQsendQueryPrepared(sc->conn, "ingest", STORE_COLUMNS + 4, params, NULL, NULL, 0) ||
-	    !PQpipelineSync(sc->conn)) {
-		store_conn_down(sc, PQerrorMessage(sc->conn));
-		return;
+	if (sc->batch_in_transaction &&
+	    !PQsendQueryParams(sc->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+		goto failed;
+	if (sc->n_events > 0) {
+		int rc = store_conn_send_events(sc, sc->n_events);
+		if (rc == -1) {
+			store_conn_down(sc, "out of memory while building a batch");
+			return;
+		}
+		if (rc != 0)
+			goto failed;
 	}
+	for (size_t i = sc->n_events; i < (size_t)n; i++) {
+		const struct store_stmt *st = &sc->inflight[i]->stmt;
+		if (!PQsendQueryPrepared(sc->conn, st->name, st->n_params, st->params, NULL, NULL, 0))
+			goto failed;
+	}
+	if (sc->batch_in_transaction &&
+	    !PQsendQueryParams(sc->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+		goto failed;
+	if (!PQpipelineSync(sc->conn))
+		goto failed;
 	store_conn_flush(sc);
 	return;
-oom:
-	sc->step = STEP_BATCH;
-	store_conn_down(sc, "out of memory while building a batch");
+failed:
+	store_conn_down(sc, PQerrorMessage(sc->conn));
 }
 
 /* Gives queued work to idle connections; runs a pending resync or centre
@@ -836,7 +937,7 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 	switch (sc->step) {
 	case STEP_RECOVERY:
 		if (st == PGRES_PIPELINE_SYNC) {
-			if (sc->recovery_result != RECOVERY_RESULTS)
+			if ((size_t)sc->recovery_result != store_recovery_results(s))
 				return -1;
 			sc->step = STEP_NONE;
 			sc->up = true;
@@ -853,7 +954,8 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 				  PQresultErrorMessage(r));
 			return -1;
 		}
-		switch (sc->recovery_result++) {
+		int index = sc->recovery_result++;
+		switch (index) {
 		case 1:
 			return store_recover_centres(s, r);
 		case 2:
@@ -861,6 +963,12 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 		case 3:
 			return store_recover_events(s, r);
 		default:
+			if (index >= RECOVERY_FIRST_EXTRA &&
+			    (size_t)(index - RECOVERY_FIRST_EXTRA) < s->hooks.n_recovery_queries &&
+			    s->hooks.recover_rows != NULL)
+				return s->hooks.recover_rows(s->hook_arg,
+							     (size_t)(index - RECOVERY_FIRST_EXTRA),
+							     (const struct store_rows *)r);
 			return 0;
 		}
 	case STEP_PREPARE:
@@ -875,7 +983,7 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 			return -1;
 		}
 		return 0;
-	case STEP_BATCH:
+	case STEP_BATCH: {
 		if (st == PGRES_PIPELINE_SYNC) {
 			bool failed = sc->batch_failed;
 			store_conn_finish_batch(sc, failed ? STORE_UNAVAILABLE : STORE_COMMITTED);
@@ -885,15 +993,31 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 				s->resync_wanted = true;
 			return 0;
 		}
-		if (st == PGRES_TUPLES_OK) {
-			store_apply_findings(sc, r);
+		/* Which statement of the batch this result answers. */
+		size_t result_index = sc->batch_result++;
+		size_t first_event = sc->batch_in_transaction ? 1 : 0;
+		size_t first_stmt = first_event + (sc->n_events > 0 ? 1 : 0);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (sc->n_events > 0 && result_index == first_event && st == PGRES_TUPLES_OK) {
+				store_apply_findings(sc, r);
+			} else if (result_index >= first_stmt &&
+				   result_index - first_stmt < sc->n_inflight - sc->n_events) {
+				struct store_op *op = sc->inflight[sc->n_events + (result_index - first_stmt)];
+				if (op->stmt.rows && st == PGRES_TUPLES_OK)
+					op->stmt.rows(op, (const struct store_rows *)r);
+			}
 			return 0;
 		}
-		log_error("store", "batch of %zu events failed: %s", sc->n_inflight,
+		if (st == PGRES_PIPELINE_ABORTED) {
+			sc->batch_failed = true;
+			return 0;
+		}
+		log_error("store", "batch of %zu operations failed: %s", sc->n_inflight,
 			  PQresultErrorMessage(r));
 		sc->batch_failed = true;
 		/* A broken connection shows up as a fatal result with a bad status. */
 		return PQstatus(sc->conn) == CONNECTION_OK ? 0 : -1;
+	}
 	case STEP_CENTRES:
 		if (st == PGRES_PIPELINE_SYNC) {
 			sc->step = STEP_NONE;

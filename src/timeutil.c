@@ -200,6 +200,16 @@ void timeutil_local_clock(int64_t usec, int *minute_of_day, int *weekday)
 	*weekday = tm.tm_wday == 0 ? 7 : tm.tm_wday;
 }
 
+int64_t timeutil_local_day(int64_t usec)
+{
+	time_t secs = (time_t)(usec / 1000000);
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	return timeutil_days_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+					(unsigned)tm.tm_mday);
+}
+
 int64_t timeutil_local_midnight(int year, int month, int day)
 {
 	struct tm tm = {0};

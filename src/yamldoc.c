@@ -1,7 +1,11 @@
-/* yamldoc.c: one YAML document, or a positioned error (see yamldoc.h). */
+/* yamldoc.c: one YAML document, or a positioned error, and the node checks
+ * the loaders share (see yamldoc.h). */
 #include "yamldoc.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* libyaml's own words, at the position it stopped. */
 static void yamldoc_syntax_error(const char *name, const yaml_parser_t *parser, char *err,
@@ -58,4 +62,134 @@ int yamldoc_load(const char *name, const char *buf, size_t len, const char *what
 out:
 	yaml_parser_delete(&parser);
 	return rc;
+}
+
+void yamldoc_error(const struct yamldoc_reader *rd, const yaml_node_t *node, const char *field,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (rd->err_len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(rd->err, rd->err_len, "%s:%zu:%zu: %s: %s", rd->name,
+		 (size_t)node->start_mark.line + 1, (size_t)node->start_mark.column + 1, field,
+		 msg);
+}
+
+const char *yamldoc_node_kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a single value";
+	}
+}
+
+int yamldoc_expect_scalar(const struct yamldoc_reader *rd, const yaml_node_t *node,
+			  const char *field)
+{
+	if (node->type == YAML_SCALAR_NODE)
+		return 0;
+	yamldoc_error(rd, node, field, "expected a single value, found %s",
+		      yamldoc_node_kind(node));
+	return -1;
+}
+
+int yamldoc_expect_mapping(const struct yamldoc_reader *rd, const yaml_node_t *node,
+			   const char *field, const char *example)
+{
+	if (node->type == YAML_MAPPING_NODE)
+		return 0;
+	yamldoc_error(rd, node, field, "expected a mapping like %s, found %s", example,
+		      yamldoc_node_kind(node));
+	return -1;
+}
+
+int yamldoc_expect_list(const struct yamldoc_reader *rd, const yaml_node_t *node, const char *field,
+			const char *example)
+{
+	if (node->type == YAML_SEQUENCE_NODE)
+		return 0;
+	yamldoc_error(rd, node, field, "expected a list like %s, found %s", example,
+		      yamldoc_node_kind(node));
+	return -1;
+}
+
+int yamldoc_check_keys(const struct yamldoc_reader *rd, const yaml_node_t *map, const char *field,
+		       const char *const *allowed)
+{
+	const yaml_node_pair_t *start = map->data.mapping.pairs.start;
+	const yaml_node_pair_t *top = map->data.mapping.pairs.top;
+	char expected[512] = "";
+
+	for (const char *const *a = allowed; *a; a++) {
+		size_t used = strlen(expected);
+		snprintf(expected + used, sizeof expected - used, "%s%s", used ? ", " : "", *a);
+	}
+	for (const yaml_node_pair_t *pair = start; pair < top; pair++) {
+		const yaml_node_t *key = yaml_document_get_node(rd->doc, pair->key);
+		if (key->type != YAML_SCALAR_NODE) {
+			yamldoc_error(rd, key, field, "keys must be plain names, found %s",
+				      yamldoc_node_kind(key));
+			return -1;
+		}
+		const char *name = (const char *)key->data.scalar.value;
+		bool known = false;
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = strcmp(*a, name) == 0;
+		if (!known) {
+			yamldoc_error(rd, key, field, "unknown key '%s'; expected %s", name,
+				      expected);
+			return -1;
+		}
+		for (const yaml_node_pair_t *earlier = start; earlier < pair; earlier++) {
+			const yaml_node_t *ek = yaml_document_get_node(rd->doc, earlier->key);
+			if (strcmp((const char *)ek->data.scalar.value, name) == 0) {
+				yamldoc_error(rd, key, field,
+					      "duplicate key '%s' (first given at line %zu)", name,
+					      (size_t)ek->start_mark.line + 1);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+const yaml_node_t *yamldoc_get(const struct yamldoc_reader *rd, const yaml_node_t *map,
+			       const char *key)
+{
+	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		const yaml_node_t *k = yaml_document_get_node(rd->doc, pair->key);
+		if (strcmp((const char *)k->data.scalar.value, key) == 0)
+			return yaml_document_get_node(rd->doc, pair->value);
+	}
+	return NULL;
+}
+
+const yaml_node_t *yamldoc_require(const struct yamldoc_reader *rd, const yaml_node_t *map,
+				   const char *field, const char *key)
+{
+	const yaml_node_t *v = yamldoc_get(rd, map, key);
+	if (v == NULL)
+		yamldoc_error(rd, map, field, "'%s' is missing", key);
+	return v;
+}
+
+size_t yamldoc_list_length(const yaml_node_t *list)
+{
+	return (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
+}
+
+const yaml_node_t *yamldoc_list_item(const struct yamldoc_reader *rd, const yaml_node_t *list,
+				     size_t i)
+{
+	return yaml_document_get_node(rd->doc, list->data.sequence.items.start[i]);
 }

@@ -1632,7 +1632,8 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 	static const struct harness_broker_options none;
 	struct harness_setting settings[64];
 	size_t n = 0;
-	char port[16], redis_port[16], rules[HARNESS_PATH_MAX + 32];
+	char port[16], redis_port[16], rules[HARNESS_PATH_MAX + 32],
+	     queues[HARNESS_PATH_MAX + 32];
 	const char *src = harness_source_dir();
 	int rp;
 
@@ -1668,6 +1669,7 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 		snprintf(rules, sizeof rules, "%s", opt->rules_file);
 	else
 		snprintf(rules, sizeof rules, "%s/conf/rules.yaml", src);
+	snprintf(queues, sizeof queues, "%s/conf/queues.yaml", src);
 
 	/* A port the kernel just handed out may be taken again before the broker
 	 * binds it; then the broker exits at once and another port is tried. */
@@ -1686,6 +1688,7 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 			"redis.host", "127.0.0.1",
 			"redis.port", redis_port,
 			"classifier.rules_file", rules,
+			"acd.queues_file", queues,
 			"time.zone", opt->time_zone ? opt->time_zone : HARNESS_TIME_ZONE,
 			"log.level", opt->log_level ? opt->log_level : "info",
 			NULL,

@@ -631,6 +631,21 @@ START_TEST (test_crisis_hang_up_creates_urgent_callback) {
 }
 END_TEST
 
+START_TEST (test_withdrawn_crisis_call_leaves_no_callback_and_no_miss) {
+	login_ready("a1", "crisis:5", AT(0));
+	arrive("x1", "crisis", AT(1));
+	assert_offer("x1", "a1");
+	step((struct acd_input){.type = ACD_IN_CALL_WITHDRAWN, .call = "x1"}, AT(2));
+	ck_assert_ptr_nonnull(find(ACD_ACT_CANCEL_OFFER));
+	ck_assert_int_eq(count_of(ACD_ACT_CALLBACK_TASK), 0);
+	ck_assert_int_eq(agent_state("a1"), ACD_AGENT_READY);
+	struct acd_agent_record rec;
+	ck_assert_int_eq(acd_agent_get(core, "a1", &rec), 0);
+	ck_assert_uint_eq(rec.misses, 0);
+	ck_assert_uint_eq(acd_call_count(core), 0);
+}
+END_TEST
+
 START_TEST (test_agent_serving_two_queues_takes_the_higher_priority_call) {
 	login("a1", "booking:5,consultation:5", AT(0));
 	arrive("b1", "booking", AT(0));
@@ -1161,6 +1176,7 @@ static Suite *acd_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_crisis_call_jumps_the_queue);
+	tcase_add_test(tc, test_withdrawn_crisis_call_leaves_no_callback_and_no_miss);
 	tcase_add_test(tc, test_longest_idle_agent_gets_the_call);
 	tcase_add_test(tc, test_fewest_calls);
 	tcase_add_test(tc, test_round_robin_rotates);

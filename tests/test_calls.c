@@ -116,6 +116,7 @@ enum variant {
 	V_IVR_COMPLETED,
 	V_ABANDONED,
 	V_ENDED,
+	V_OFFER_FAILED,
 	N_VARIANTS
 };
 
@@ -127,6 +128,7 @@ static const int next_state[N_VARIANTS][N_STATES] = {
 	[V_IVR_COMPLETED] = {CALL_IVR_DONE, NO_STATE, NO_STATE, NO_STATE, NO_STATE},
 	[V_ABANDONED] = {CALL_ABANDONED, NO_STATE, NO_STATE, NO_STATE, NO_STATE},
 	[V_ENDED] = {NO_STATE, CALL_ENDED, CALL_ENDED, NO_STATE, NO_STATE},
+	[V_OFFER_FAILED] = {CALL_QUEUED, NO_STATE, NO_STATE, NO_STATE, NO_STATE},
 };
 
 static struct call_event variant_event(enum variant v, int64_t at)
@@ -142,6 +144,8 @@ static struct call_event variant_event(enum variant v, int64_t at)
 		return make_event(EVENT_IVR_COMPLETED, at);
 	case V_ABANDONED:
 		return make_event(EVENT_ABANDONED, at);
+	case V_OFFER_FAILED:
+		return make_event(EVENT_OFFER_FAILED, at);
 	case V_ENDED:
 	case N_VARIANTS:
 		break;
@@ -183,9 +187,9 @@ START_TEST (test_every_state_and_event_pair_follows_the_table) {
 				      call_state_name((enum call_state)next_state[v][s]));
 		}
 	}
-	/* answered, ivr_completed, abandoned from queued; both transfers and
-	 * ended from talking; ended from ivr_done. */
-	ck_assert_int_eq(legal, 7);
+	/* answered, ivr_completed, abandoned, offer_failed from queued; both
+	 * transfers and ended from talking; ended from ivr_done. */
+	ck_assert_int_eq(legal, 8);
 }
 END_TEST
 

@@ -216,7 +216,8 @@ START_TEST (test_reference_output_round_trips) {
 		const char *name = config_key_name(i);
 		if (strcmp(name, "auth.gateway_secret") == 0 ||
 		    strcmp(name, "privacy.caller_key") == 0 ||
-		    strcmp(name, "classifier.rules_file") == 0)
+		    strcmp(name, "classifier.rules_file") == 0 ||
+		    strcmp(name, "acd.queues_file") == 0)
 			continue;
 		config_format_value(cfg, i, a, sizeof a);
 		config_format_value(def, i, b, sizeof b);
@@ -252,9 +253,11 @@ START_TEST (test_defaults_match_the_documented_values) {
 	ck_assert_str_eq(def->redis_key_prefix, "hotline");
 	ck_assert_str_eq(def->privacy_caller_key, "");
 	ck_assert_str_eq(def->classifier_rules_file, "rules.yaml");
+	ck_assert_str_eq(def->acd_queues_file, "queues.yaml");
+	ck_assert_int_eq(def->agents_session_ttl_s, 43200);
 	ck_assert_str_eq(def->time_zone, "Asia/Shanghai");
 	ck_assert_str_eq(def->log_level, "info");
-	ck_assert_uint_eq(config_key_count(), 19);
+	ck_assert_uint_eq(config_key_count(), 21);
 	ck_assert_ptr_null(config_key_name(config_key_count()));
 	config_free(def);
 }
@@ -330,6 +333,9 @@ START_TEST (test_out_of_range_is_an_error) {
 	assert_error_at(load_error(GOOD_SECRETS "http:\n"
 						"  max_body_bytes: 99999999999999999999999\n"),
 			6, 19, "http.max_body_bytes: 99999999999999999999999 is out of range");
+	assert_error_at(load_error(GOOD_SECRETS "agents:\n"
+						"  session_ttl_s: 299\n"),
+			6, 18, "agents.session_ttl_s: 299 is out of range 300..604800");
 	assert_error_at(load_error(GOOD_SECRETS "database:\n"
 						"  reconnect_min_ms: 6000\n"),
 			6, 21,
@@ -418,11 +424,19 @@ START_TEST (test_malformed_yaml_names_position_and_key) {
 }
 END_TEST
 
-START_TEST (test_relative_rules_file_is_resolved_against_the_config_folder) {
+START_TEST (test_relative_rules_and_queues_files_are_resolved_against_the_config_folder) {
 	char want[512];
 	struct config *cfg = load_ok("default-rules.yaml", GOOD_SECRETS);
 	snprintf(want, sizeof want, "%s/rules.yaml", test_dir);
 	ck_assert_str_eq(cfg->classifier_rules_file, want);
+	snprintf(want, sizeof want, "%s/queues.yaml", test_dir);
+	ck_assert_str_eq(cfg->acd_queues_file, want);
+	config_free(cfg);
+
+	cfg = load_ok("sub-queues.yaml", GOOD_SECRETS "acd:\n"
+						      "  queues_file: acd/queues.yaml\n");
+	snprintf(want, sizeof want, "%s/acd/queues.yaml", test_dir);
+	ck_assert_str_eq(cfg->acd_queues_file, want);
 	config_free(cfg);
 
 	cfg = load_ok("sub-rules.yaml", GOOD_SECRETS "classifier:\n"
@@ -448,6 +462,7 @@ START_TEST (test_relative_rules_file_is_resolved_against_the_config_folder) {
 	ck_assert_msg(config_load_file("default-rules.yaml", &cfg, err, sizeof err) == 0, "%s",
 		      err);
 	ck_assert_str_eq(cfg->classifier_rules_file, "rules.yaml");
+	ck_assert_str_eq(cfg->acd_queues_file, "queues.yaml");
 	config_free(cfg);
 	ck_assert_int_eq(chdir(cwd), 0);
 }
@@ -468,6 +483,8 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 	struct config *old_cfg = load_ok("a.yaml", GOOD_SECRETS);
 	struct config *port = load_ok("b.yaml", GOOD_SECRETS "listen:\n  port: 8321\n");
 	struct config *level = load_ok("c.yaml", GOOD_SECRETS "log:\n  level: debug\n");
+	struct config *ttl = load_ok("e.yaml", GOOD_SECRETS "agents:\n  session_ttl_s: 3600\n");
+	struct config *queues = load_ok("f.yaml", GOOD_SECRETS "acd:\n  queues_file: /q.yaml\n");
 	struct config *key = load_ok("d.yaml",
 				     "auth:\n"
 				     "  gateway_secret: \"0123456789abcdef\"\n"
@@ -480,6 +497,11 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 			      "the old value stays in effect");
 
 	ck_assert_int_eq(config_check_reload(old_cfg, level, err, sizeof err), 0);
+	ck_assert_int_eq(config_check_reload(old_cfg, ttl, err, sizeof err), 0);
+
+	ck_assert_int_eq(config_check_reload(old_cfg, queues, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "acd.queues_file: changed from '"));
+	ck_assert_ptr_nonnull(strstr(err, "' to '/q.yaml', but it needs a restart"));
 
 	ck_assert_int_eq(config_check_reload(old_cfg, key, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "privacy.caller_key: changed"));
@@ -490,6 +512,8 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 	config_free(old_cfg);
 	config_free(port);
 	config_free(level);
+	config_free(ttl);
+	config_free(queues);
 	config_free(key);
 }
 END_TEST
@@ -511,7 +535,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_short_or_missing_secret_is_an_error);
 	tcase_add_test(tc, test_duplicate_key_is_an_error);
 	tcase_add_test(tc, test_malformed_yaml_names_position_and_key);
-	tcase_add_test(tc, test_relative_rules_file_is_resolved_against_the_config_folder);
+	tcase_add_test(tc,
+		       test_relative_rules_and_queues_files_are_resolved_against_the_config_folder);
 	tcase_add_test(tc, test_missing_file_is_an_error);
 	tcase_add_test(tc, test_reload_refuses_restart_keys_and_accepts_reloadable_ones);
 	suite_add_tcase(s, tc);

@@ -32,6 +32,7 @@ static json_t *valid_event(enum event_type t)
 		json_object_set_new(o, "ivr_path", json_string("1"));
 		break;
 	case EVENT_ANSWERED:
+	case EVENT_OFFER_FAILED:
 		json_object_set_new(o, "agent", json_string("agent-017"));
 		break;
 	case EVENT_TRANSFERRED:
@@ -265,6 +266,31 @@ START_TEST (test_abandoned_and_ended) {
 				       &ev, &err),
 			 0);
 	ck_assert_str_eq(ev.cause, "caller hung up: normal");
+
+	ck_assert_int_eq(decode_object(valid_event(EVENT_OFFER_FAILED), &ev, &err), 0);
+	ck_assert_int_eq(ev.type, EVENT_OFFER_FAILED);
+	ck_assert_str_eq(ev.agent, "agent-017");
+	expect_error(without_field(EVENT_OFFER_FAILED, "agent"), 400, "missing_field", "agent",
+		     "offer_failed");
+}
+END_TEST
+
+START_TEST (test_offered_language_is_optional_and_part_of_the_identity) {
+	struct call_event plain, with_language;
+	struct event_error err;
+
+	ck_assert_int_eq(decode_object(valid_event(EVENT_OFFERED), &plain, &err), 0);
+	ck_assert_str_eq(plain.language, "");
+	ck_assert_int_eq(decode_object(with_field(EVENT_OFFERED, "language",
+						  json_string("english")),
+				       &with_language, &err),
+			 0);
+	ck_assert_str_eq(with_language.language, "english");
+	ck_assert(memcmp(plain.payload_hash, with_language.payload_hash, EVENT_HASH_BYTES) != 0);
+	expect_error(with_field(EVENT_OFFERED, "language", json_string("Eng lish")), 400,
+		     "invalid_field", "language", "language");
+	expect_error(with_field(EVENT_OFFERED, "language", json_integer(1)), 400,
+		     "invalid_field", "language", "language");
 }
 END_TEST
 
@@ -669,6 +695,7 @@ START_TEST (test_event_type_names) {
 	static const char *const names[EVENT_TYPE_COUNT] = {
 		"call.offered",       "call.answered",  "call.transferred",
 		"call.ivr_completed", "call.abandoned", "call.ended",
+		"call.offer_failed",
 	};
 	for (int t = 0; t < EVENT_TYPE_COUNT; t++)
 		ck_assert_str_eq(event_type_name((enum event_type)t), names[t]);
@@ -820,6 +847,7 @@ static Suite *event_suite(void)
 	tcase_add_test(valid, test_offered_fields_land_in_the_struct);
 	tcase_add_test(valid, test_offered_caller_is_normalised);
 	tcase_add_test(valid, test_offered_optional_parts);
+	tcase_add_test(valid, test_offered_language_is_optional_and_part_of_the_identity);
 	tcase_add_test(valid, test_answered_fields_land_in_the_struct);
 	tcase_add_test(valid, test_transferred_to_a_queue_or_to_an_agent);
 	tcase_add_test(valid, test_ivr_completed_with_and_without_a_path);
