@@ -1279,7 +1279,10 @@ void router_call_event(struct router *r, const struct call *c, const struct call
 	if (rc == NULL || rc->acd == NULL)
 		return;
 	struct acd_call_record rec;
-	bool held = acd_call_get(rc->acd, c->call_id, &rec) == 0;
+	/* A callback in the core under this call's id is not the live call:
+	 * what happens to the call on the line does not touch it. */
+	bool callback = strmap_get(rc->callbacks, c->call_id, strlen(c->call_id)) != NULL;
+	bool held = !callback && acd_call_get(rc->acd, c->call_id, &rec) == 0;
 	struct acd_input in = {.call = c->call_id};
 
 	switch (ev->type) {
@@ -1358,9 +1361,10 @@ void router_call_event(struct router *r, const struct call *c, const struct call
 	case EVENT_TYPE_COUNT:
 		return;
 	}
-	if (acd_call_get(rc->acd, c->call_id, &rec) != 0) {
+	if (callback || acd_call_get(rc->acd, c->call_id, &rec) != 0) {
 		router_forget_call(rc, c->call_id);
-		router_mirror_call(rc, c->call_id, false);
+		if (!callback)
+			router_mirror_call(rc, c->call_id, false);
 	}
 	router_mirror_queues(rc);
 }
@@ -1822,7 +1826,8 @@ static int router_build_core(struct router_centre *rc, bool pairings, char *err,
 		free(agents);
 		return -ENOMEM;
 	}
-	memcpy(calls, rc->restored, rc->n_restored * sizeof *calls);
+	if (rc->n_restored > 0)
+		memcpy(calls, rc->restored, rc->n_restored * sizeof *calls);
 	struct acd_call_record *saved = rc->restored;
 	rc->restored = calls;
 	struct router_restore st = {.rc = rc, .agents = agents, .pairings = pairings,

@@ -494,7 +494,7 @@ static int stats_year_calls(PGconn *conn, const struct stats_options *o, const c
 			      " (SELECT centre, coalesce(corrected_category, category) AS category,"
 			      "  count(*) AS n FROM calls"
 			      "  WHERE " STATS_ACCEPTED_SQL " AND " STATS_YEAR_RANGE("offered_at")
-			      "  GROUP BY centre, category) g"
+			      "  GROUP BY 1, 2) g"
 			      " JOIN centres ce ON ce.code = g.centre"
 			      " ORDER BY g.centre",
 			      2, params, err, err_len);

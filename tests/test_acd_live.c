@@ -39,7 +39,9 @@ static const char test_queues[] =
 	"     ring_timeout_s: 2, wrap_up_s: 30, max_misses: 2}\n"
 	"  - {name: booking, priority: 4, skill: booking, ring_timeout_s: 1, wrap_up_s: 30,\n"
 	"     max_misses: 2}\n"
-	"  - {name: general, priority: 5, skill: general, ring_timeout_s: 2, wrap_up_s: 30}\n";
+	"  - {name: general, priority: 5, skill: general, ring_timeout_s: 2, wrap_up_s: 30}\n"
+	"  - {name: survey, priority: 6, skill: survey, ring_timeout_s: 2, wrap_up_s: 30,\n"
+	"     max_wait_s: 1, overflow: callback}\n";
 
 static struct harness_broker broker;
 static char *db;
@@ -667,6 +669,52 @@ START_TEST(test_kill_9_restores_queues_positions_agent_states_and_sessions)
 }
 END_TEST
 
+START_TEST(test_a_caller_waiting_past_the_max_wait_gets_a_callback_that_keeps_their_place)
+{
+	add_agent("s1", "7201", "survey:5");
+	start_broker();
+	struct stream *gw = stream_open(broker.port, "/v1/gateway/commands?centre=nanjing",
+					broker.gateway_secret, NULL);
+	json_t *answer = NULL;
+	offered("v1", "13900000031", "12320", "6", &answer);
+	ck_assert_str_eq(jstr(answer, "queue"), "survey");
+	json_decref(answer);
+	json_t *ov = expect(gw, "overflow", 4000);
+	ck_assert_str_eq(jstr(ov, "call_id"), "v1");
+	ck_assert_str_eq(jstr(ov, "target"), "callback");
+	json_decref(ov);
+	/* The task keeps the time the caller joined (the broker's clock; the
+	 * row's accepted_at is the database's, a moment later). */
+	int64_t found = 0;
+	for (int i = 0; i < 100 && found == 0; i++) {
+		found = count("SELECT count(*) FROM callbacks b JOIN calls c USING (centre, call_id)"
+			      " WHERE b.call_id = 'v1' AND NOT b.urgent AND b.reason = 'overflow'"
+			      " AND abs(extract(epoch FROM b.joined_at - c.accepted_at)) < 0.5");
+		if (found == 0)
+			usleep(10000);
+	}
+	ck_assert_int_eq(found, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE call_id = 'v1'"
+			       " AND overflowed_from = 'survey' AND queue = 'overflow:callback'"),
+			 1);
+	/* The caller leaves the line; the callback stays. */
+	event("v1", "abandoned", T1, NULL);
+	ck_assert_int_eq(count("SELECT count(*) FROM callbacks WHERE state = 'pending'"), 1);
+	/* A caller who joined later waits behind the callback. */
+	offered("v2", "13900000032", "12320", "6", NULL);
+	char *token = login("s1");
+	struct stream *ag = stream_open(broker.port, "/v1/agents/stream", NULL, token);
+	set_state(token, "ready", NULL);
+	json_t *off = expect(ag, "offer", 3000);
+	ck_assert_str_eq(jstr(off, "call_id"), "v1");
+	ck_assert_str_eq(jstr(off, "kind"), "callback");
+	json_decref(off);
+	stream_close(ag);
+	stream_close(gw);
+	free(token);
+}
+END_TEST
+
 static char *redis_get(int port, const char *key, const char *field)
 {
 	char p[16];
@@ -751,6 +799,8 @@ static Suite *acd_live_suite(void)
 	tcase_add_test(tc,
 		       test_a_crisis_caller_who_hangs_up_gets_an_urgent_callback_and_comes_back_to_crisis);
 	tcase_add_test(tc, test_kill_9_restores_queues_positions_agent_states_and_sessions);
+	tcase_add_test(tc,
+		       test_a_caller_waiting_past_the_max_wait_gets_a_callback_that_keeps_their_place);
 	tcase_add_test(tc, test_redis_mirrors_agents_and_queues_and_is_rewritten_after_an_outage);
 	suite_add_tcase(s, tc);
 	return s;
