@@ -49,6 +49,12 @@ struct router *router_new(struct event_base *base, const struct config *cfg,
 /* The store and mirror the router writes to (owned by ingest). */
 void router_attach(struct router *r, struct store *store, struct mirror *mirror);
 
+/* Called when the ACD moves a call to another queue (overflow), so that the
+ * call's record in memory, which its final row is written from, says so. */
+typedef void (*router_queue_fn)(void *arg, const char *centre, const char *call_id,
+				const char *queue);
+void router_on_queue_change(struct router *r, router_queue_fn fn, void *arg);
+
 /* What the store must prepare on every connection and read at recovery;
  * stable for the router's life. */
 const struct store_statement *router_statements(size_t *n);
@@ -97,8 +103,6 @@ void router_centre_get(struct router *r, const char *centre, const char *what, b
 void router_open_gateway_stream(struct router *r, const char *centre,
 				struct evhttp_request *req);
 void router_open_agent_stream(struct router *r, const char *token, struct evhttp_request *req);
-/* Cancels reply for a request whose client went away. */
-void router_forget_request(struct router *r, void *request);
 
 void router_set_config(struct router *r, const struct config *cfg);
 /* Ends every stream (shutdown). */

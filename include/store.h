@@ -43,6 +43,7 @@ enum store_op_kind { STORE_OP_WRITE, STORE_OP_LOOKUP, STORE_OP_STMT };
 /* Rows a statement returned; valid only inside the rows callback. */
 struct store_rows;
 int store_rows_count(const struct store_rows *r);
+int store_rows_columns(const struct store_rows *r);
 /* The text of a value ("" for NULL). */
 const char *store_rows_value(const struct store_rows *r, int row, int col);
 bool store_rows_is_null(const struct store_rows *r, int row, int col);

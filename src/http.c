@@ -64,6 +64,10 @@ static void http_error(struct http_front *h, struct evhttp_request *req, enum me
 static void http_on_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct http_pending *p = arg;
+	/* A connection that failed with a request waiting for its answer has
+	 * let go of the request: free it here, the answer is dropped. */
+	if (p->req != NULL && evhttp_request_get_connection(p->req) == NULL)
+		evhttp_request_free(p->req);
 	p->req = NULL;
 }
 

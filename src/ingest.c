@@ -772,6 +772,9 @@ static int ingest_event_from_log(const struct store_recovered_event *e, struct c
 	const char *to_agent = json_string_value(json_object_get(d, "to_agent"));
 	const char *to_queue = json_string_value(json_object_get(d, "to_queue"));
 	const char *ivr = json_string_value(json_object_get(d, "ivr_path"));
+	const char *language = json_string_value(json_object_get(d, "language"));
+	if (language && ev->type == EVENT_OFFERED)
+		snprintf(ev->language, sizeof ev->language, "%s", language);
 	if (agent || to_agent)
 		snprintf(ev->agent, sizeof ev->agent, "%s", agent ? agent : to_agent);
 	if (to_queue)
@@ -799,6 +802,8 @@ static int ingest_recover_event(void *arg, const struct store_recovered_event *e
 	}
 	if (ev.type != EVENT_OFFERED)
 		call_apply_event(&lc->call, &ev);
+	else
+		memcpy(lc->call.language, ev.language, sizeof lc->call.language);
 	struct live_event *lev = ingest_remember_event(in, lc, e->event_id, e->hash, e->result);
 	if (lev == NULL)
 		return -1;
@@ -891,6 +896,18 @@ static struct store_limits ingest_limits(const struct config *cfg)
 	return l;
 }
 
+/* router_queue_fn: the ACD moved a call (overflow). */
+static void ingest_on_queue_change(void *arg, const char *centre, const char *call_id,
+				   const char *queue)
+{
+	struct ingest *in = arg;
+	char key[INGEST_KEY_MAX];
+	size_t klen = ingest_key(key, centre, call_id);
+	struct live_call *lc = strmap_get(in->calls, key, klen);
+	if (lc != NULL)
+		snprintf(lc->call.queue, sizeof lc->call.queue, "%s", queue);
+}
+
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 			  const struct classifier *cls, struct queues_file *qf,
 			  struct metrics *metrics)
@@ -937,6 +954,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 		return NULL;
 	}
 	router_attach(in->router, in->store, in->mirror);
+	router_on_queue_change(in->router, ingest_on_queue_change, in);
 	return in;
 }
 

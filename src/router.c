@@ -175,8 +175,9 @@ struct router {
 	struct event *ev_keepalive;
 	int64_t day; /* local day number of the counters */
 
-	/* why offers are being cancelled, for the cancel messages */
-	const char *cancel_reason;
+	bool recovering; /* between router_recover_begin and router_recover_done */
+	router_queue_fn queue_changed;
+	void *queue_changed_arg;
 
 	/* recovery query parameters */
 	char crisis_days_text[16];
@@ -192,6 +193,8 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 static void router_mirror_agent(struct router_centre *rc, const struct router_agent *ra);
 static void router_mirror_queues(struct router_centre *rc);
 static void router_login_found(struct router_login *lg, json_t *rows);
+static void router_login_fail(struct router_login *lg, int status, const char *code,
+			      const char *message);
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -246,8 +249,16 @@ static void router_error(ingest_reply_fn reply, void *request, int status, const
 	json_t *e = json_pack("{s:i,s:s,s:s}", "status", status, "code", code, "message", msg);
 	if (field)
 		json_object_set_new(e, "field", json_string(field));
-	char *text = router_json_text(json_pack("{s:o}", "error", e));
-	router_send(reply, request, status, text ? text : "{}");
+	char *text = e ? router_json_text(json_pack("{s:o}", "error", e)) : NULL;
+	if (text == NULL) {
+		/* the message was not valid UTF-8 (a key cut short): the code alone */
+		char plain[160];
+		snprintf(plain, sizeof plain, "{\"error\":{\"status\":%d,\"code\":\"%s\"}}",
+			 status, code);
+		router_send(reply, request, status, plain);
+		return;
+	}
+	router_send(reply, request, status, text);
 	free(text);
 }
 
@@ -317,6 +328,7 @@ static const struct store_statement router_stmts[] = {
 	 "UPDATE calls SET disposition = $3, corrected_category = $4, wrapped_by = $5,"
 	 " wrapped_at = hotline_usec($6::bigint) WHERE centre = $1 AND call_id = $2"
 	 " RETURNING 1"},
+	{"r_nothing", "SELECT 1"},
 	{"r_overflow",
 	 "UPDATE calls SET overflowed_from = coalesce(overflowed_from, queue), queue = $3"
 	 " WHERE centre = $1 AND call_id = $2"},
@@ -471,12 +483,8 @@ static void router_keep_rows(struct store_op *sop, const struct store_rows *rows
 	json_t *all = json_array();
 	for (int i = 0; i < store_rows_count(rows); i++) {
 		json_t *row = json_array();
-		for (int c = 0; c < 16; c++) {
-			const char *v = store_rows_value(rows, i, c);
-			if (v == NULL)
-				break;
-			json_array_append_new(row, json_string(v));
-		}
+		for (int c = 0; c < store_rows_columns(rows); c++)
+			json_array_append_new(row, json_string(store_rows_value(rows, i, c)));
 		json_array_append_new(all, row);
 	}
 	json_decref(op->rows);
@@ -490,7 +498,7 @@ static void router_reply_after(struct router *r, ingest_reply_fn reply, void *re
 {
 	struct router_op *last = r->pending_tail;
 	if (last == NULL || last->reply != NULL) {
-		last = router_op_new(r, ROP_NOTHING, NULL, "");
+		last = router_op_new(r, ROP_NOTHING, "r_nothing", "");
 		if (last == NULL) {
 			free(answer);
 			router_error(reply, request, 500, "internal", NULL, "out of memory");
@@ -741,10 +749,9 @@ static void router_op_done(struct store_op *sop, enum store_status status)
 		if (op->reply)
 			router_error(op->reply, op->request, 503, "store_unavailable", NULL,
 				     "PostgreSQL is unavailable; nothing was recorded, retry later");
-		if (op->login) {
-			sodium_memzero(op->login->password, sizeof op->login->password);
-			free(op->login);
-		}
+		if (op->login) /* the lookup of a login: answer it */
+			router_login_fail(op->login, 503, "store_unavailable",
+					  "PostgreSQL is unavailable; retry later");
 		router_op_free(op);
 		return;
 	}
@@ -935,15 +942,10 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 	struct router_followup follow[4];
 	size_t n_follow = 0;
 
-	/* Offers first: the agent's state row names the call. */
-	for (size_t i = 0; i < acts->count; i++) {
-		const struct acd_action *a = &acts->items[i];
-		if (a->type != ACD_ACT_OFFER)
-			continue;
-		struct router_agent *ra = router_agent_find(rc, a->agent);
-		if (ra)
-			router_copy(ra->call, sizeof ra->call, a->call);
-	}
+	/* Offer ops go after the state rows of the same input, so that an
+	 * offer is announced only once the agent's row is durable too. */
+	const struct acd_action *offers[ACD_ACTIONS_PER_INPUT];
+	size_t n_offers = 0;
 	for (size_t i = 0; i < acts->count; i++) {
 		const struct acd_action *a = &acts->items[i];
 		struct router_agent *ra = a->agent[0] ? router_agent_find(rc, a->agent) : NULL;
@@ -951,6 +953,14 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 		case ACD_ACT_AGENT_STATE:
 			if (ra == NULL)
 				break;
+			if (a->agent_state == ACD_AGENT_OFFERED) {
+				/* the call offered to this agent by the same input */
+				for (size_t k = 0; k < acts->count; k++)
+					if (acts->items[k].type == ACD_ACT_OFFER &&
+					    strcmp(acts->items[k].agent, ra->id) == 0)
+						router_copy(ra->call, sizeof ra->call,
+							    acts->items[k].call);
+			}
 			if (a->agent_state == ACD_AGENT_WRAP_UP)
 				router_copy(ra->last_call, sizeof ra->last_call, ra->call);
 			if (a->agent_state == ACD_AGENT_ON_CALL)
@@ -967,7 +977,10 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 			router_mirror_agent(rc, ra);
 			break;
 		case ACD_ACT_OFFER:
-			router_offer_op(rc, a->call, a->agent);
+			if (ra)
+				router_copy(ra->call, sizeof ra->call, a->call);
+			if (n_offers < ACD_ACTIONS_PER_INPUT)
+				offers[n_offers++] = a;
 			router_mirror_call(rc, a->call, false);
 			break;
 		case ACD_ACT_CANCEL_OFFER: {
@@ -1007,6 +1020,8 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 						    json_string(a->target_queue));
 			op->message = json_pack("{s:s,s:o}", "event", "overflow", "data", data);
 			router_push(r, op);
+			if (r->queue_changed)
+				r->queue_changed(r->queue_changed_arg, rc->code, a->call, target);
 			if (call != NULL && a->overflow == ACD_OVERFLOW_QUEUE) {
 				router_copy(call->queue, sizeof call->queue, a->target_queue);
 				router_mirror_call(rc, a->call, true);
@@ -1054,6 +1069,8 @@ static void router_apply(struct router_centre *rc, struct acd_actions *acts,
 			break;
 		}
 	}
+	for (size_t i = 0; i < n_offers; i++)
+		router_offer_op(rc, offers[i]->call, offers[i]->agent);
 	for (size_t i = 0; i < n_follow; i++)
 		router_make_callback(rc, &follow[i].info, follow[i].queue, follow[i].urgent,
 				     follow[i].reason, follow[i].joined_at, timeutil_now_usec());
@@ -1372,8 +1389,9 @@ void router_call_event(struct router *r, const struct call *c, const struct call
 void router_call_withdrawn(struct router *r, const char *centre, const char *call_id)
 {
 	struct router_centre *rc = router_centre_find(r, centre);
-	if (rc == NULL || rc->acd == NULL)
-		return;
+	if (rc == NULL || rc->acd == NULL ||
+	    strmap_get(rc->callbacks, call_id, strlen(call_id)) != NULL)
+		return; /* a callback under this id is not the refused offer */
 	struct acd_input in = {.type = ACD_IN_CALL_WITHDRAWN, .call = call_id};
 	if (router_step(rc, &in) == 0)
 		router_forget_call(rc, call_id);
@@ -1424,6 +1442,7 @@ int router_recover_begin(struct router *r)
 		op->sop.done(&op->sop, STORE_UNAVAILABLE);
 		op = next;
 	}
+	r->recovering = true;
 	strmap_each(r->centres, router_reset_centre, &ok);
 	strmap_each(r->sessions, router_free_value, NULL);
 	strmap_free(r->sessions);
@@ -1453,6 +1472,7 @@ int router_recover_centre(struct router *r, const char *code)
 	if (rc->agents == NULL || rc->calls == NULL || rc->callbacks == NULL ||
 	    rc->crisis == NULL || rc->counts == NULL ||
 	    strmap_put(r->centres, rc->code, strlen(rc->code), rc) != 0) {
+	fail:
 		strmap_free(rc->agents);
 		strmap_free(rc->calls);
 		strmap_free(rc->callbacks);
@@ -1460,6 +1480,18 @@ int router_recover_centre(struct router *r, const char *code)
 		free(rc->counts);
 		free(rc);
 		return -1;
+	}
+	if (!r->recovering) {
+		/* A centre added by a refresh (SIGHUP): an empty core of its own. */
+		char err[256];
+		struct acd_config cfg = r->qf->acd;
+		cfg.centre = rc->code;
+		if (acd_new(&cfg, &rc->acd, err, sizeof err) != 0) {
+			log_error("router", "centre %s: %s", rc->code, err);
+			strmap_remove(r->centres, rc->code, strlen(rc->code));
+			goto fail;
+		}
+		log_info("router", "centre %s added to the ACD", rc->code);
 	}
 	return 0;
 }
@@ -1839,10 +1871,13 @@ static int router_build_core(struct router_centre *rc, bool pairings, char *err,
 		struct acd_call_record *c = &calls[i];
 		bool ok = true;
 		if (c->state == ACD_CALL_CONNECTED) {
+			/* only the call the agent's own last row names */
+			const struct router_agent *ra = router_agent_find(rc, c->agent);
 			ok = false;
-			for (size_t k = 0; pairings && k < st.n_agents; k++)
+			for (size_t k = 0; pairings && ra && k < st.n_agents; k++)
 				if (strcmp(agents[k].id, c->agent) == 0 &&
-				    agents[k].state == ACD_AGENT_ON_CALL)
+				    agents[k].state == ACD_AGENT_ON_CALL &&
+				    strcmp(ra->stored_call, c->id) == 0)
 					ok = true;
 		}
 		if (ok)
@@ -1978,6 +2013,7 @@ size_t router_agents_logged_in(const struct router *r)
 int router_recover_done(struct router *r)
 {
 	int failed = 0;
+	r->recovering = false;
 	strmap_each(r->centres, router_restore_centre, &failed);
 	if (failed)
 		return -1;
@@ -2233,6 +2269,18 @@ void router_login(struct router *r, const char *body, size_t len, ingest_reply_f
 							    request, &failed);
 	if (failed) {
 		json_decref(root);
+		return;
+	}
+	/* Only ids of the API's alphabets go further (and into the log). */
+	bool ids_ok = true;
+	for (const char *p = centre; *p; p++)
+		ids_ok = ids_ok && event_centre_char_ok((unsigned char)*p);
+	for (const char *p = agent; *p; p++)
+		ids_ok = ids_ok && event_id_char_ok((unsigned char)*p);
+	if (!ids_ok) {
+		json_decref(root);
+		router_error(reply, request, 400, "invalid_field", NULL,
+			     "centre and agent_id: letters, digits and . _ : - only");
 		return;
 	}
 	if (r->store == NULL || !store_is_ready(r->store)) {
@@ -2870,6 +2918,12 @@ void router_attach(struct router *r, struct store *store, struct mirror *mirror)
 {
 	r->store = store;
 	r->mirror = mirror;
+}
+
+void router_on_queue_change(struct router *r, router_queue_fn fn, void *arg)
+{
+	r->queue_changed = fn;
+	r->queue_changed_arg = arg;
 }
 
 void router_set_config(struct router *r, const struct config *cfg)

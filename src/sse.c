@@ -19,24 +19,38 @@ struct sse_stream {
 	struct evbuffer *chunk;
 	bool dropping;     /* the client stopped reading: closing after this loop pass */
 	bool owner_closed; /* sse_close came while dropping: tell nobody */
+	bool closed;       /* the connection is gone (while dropping: sse_on_drop frees) */
 };
 
 /* evhttp calls this when the connection closes: the client left. */
 static void sse_on_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct sse_stream *s = arg;
+	/* A connection that failed under a reply in progress has already let
+	 * go of its request, which is then ours to free. */
+	if (s->req != NULL && evhttp_request_get_connection(s->req) == NULL)
+		evhttp_request_free(s->req);
 	s->req = NULL;
-	if (!s->owner_closed)
+	s->closed = true;
+	if (!s->owner_closed) {
+		s->owner_closed = true;
 		s->on_gone(s, s->arg);
+	}
+	if (s->dropping)
+		return; /* sse_on_drop, already scheduled, frees the stream */
 	evbuffer_free(s->chunk);
 	free(s);
 }
 
-/* Drops a client that stopped reading, outside the owner's own calls. */
+/* Drops a client that stopped reading, outside the owner's own calls; the
+ * one place a dropping stream is freed. */
 static void sse_on_drop(evutil_socket_t fd, short what, void *arg)
 {
 	struct sse_stream *s = arg;
-	evhttp_connection_free(s->evcon); /* runs sse_on_close */
+	if (!s->closed)
+		evhttp_connection_free(s->evcon); /* runs sse_on_close */
+	evbuffer_free(s->chunk);
+	free(s);
 }
 
 struct sse_stream *sse_open(struct evhttp_request *req, sse_gone_fn on_gone, void *arg)

@@ -71,6 +71,10 @@ struct store_conn {
 	size_t n_events;
 	bool batch_in_transaction;
 	size_t batch_result; /* index of the next result of the batch */
+	/* A batch failed inside BEGIN: the session's transaction is aborted
+	 * until a ROLLBACK, which the next recovery sends first. */
+	bool needs_rollback;
+	int recovery_skip; /* results before BEGIN in the recovery pipeline */
 	struct store_array *columns; /* STORE_COLUMN_COUNT arrays: the batch's parameters */
 };
 
@@ -109,6 +113,11 @@ static void store_begin_recovery(struct store *s);
 int store_rows_count(const struct store_rows *r)
 {
 	return PQntuples((const PGresult *)r);
+}
+
+int store_rows_columns(const struct store_rows *r)
+{
+	return PQnfields((const PGresult *)r);
 }
 
 const char *store_rows_value(const struct store_rows *r, int row, int col)
@@ -388,6 +397,7 @@ static void store_conn_close(struct store_conn *sc)
 	}
 	sc->up = false;
 	sc->step = STEP_NONE;
+	sc->needs_rollback = false;
 }
 
 /* Loses every connection: fails everything not yet acknowledged and
@@ -586,6 +596,13 @@ static void store_begin_recovery(struct store *s)
 	if (s->hooks.recover_begin && s->hooks.recover_begin(s->hook_arg) != 0) {
 		store_conn_down(sc, "out of memory before recovery");
 		return;
+	}
+	sc->recovery_skip = 0;
+	if (sc->needs_rollback) {
+		if (!PQsendQueryParams(sc->conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0))
+			goto failed;
+		sc->recovery_skip = 1;
+		sc->needs_rollback = false;
 	}
 	if (!PQsendQueryParams(sc->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
 			       NULL, NULL, NULL, 0) ||
@@ -937,7 +954,8 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 	switch (sc->step) {
 	case STEP_RECOVERY:
 		if (st == PGRES_PIPELINE_SYNC) {
-			if ((size_t)sc->recovery_result != store_recovery_results(s))
+			if ((size_t)(sc->recovery_result - sc->recovery_skip) !=
+			    store_recovery_results(s))
 				return -1;
 			sc->step = STEP_NONE;
 			sc->up = true;
@@ -954,7 +972,7 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 				  PQresultErrorMessage(r));
 			return -1;
 		}
-		int index = sc->recovery_result++;
+		int index = sc->recovery_result++ - sc->recovery_skip;
 		switch (index) {
 		case 1:
 			return store_recover_centres(s, r);
@@ -986,6 +1004,8 @@ static int store_on_result(struct store_conn *sc, PGresult *r)
 	case STEP_BATCH: {
 		if (st == PGRES_PIPELINE_SYNC) {
 			bool failed = sc->batch_failed;
+			if (failed && sc->batch_in_transaction)
+				sc->needs_rollback = true;
 			store_conn_finish_batch(sc, failed ? STORE_UNAVAILABLE : STORE_COMMITTED);
 			/* The statement failed and nothing of it was written; memory may
 			 * hold what was just refused, so rebuild it. */

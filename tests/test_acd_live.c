@@ -380,6 +380,12 @@ START_TEST(test_an_agent_logs_in_takes_a_call_and_wraps_it_up)
 	struct stream *ag = stream_open(broker.port, path, NULL, token);
 	json_decref(expect(ag, "state", 2000));
 	set_state(token, "ready", NULL);
+	/* Ready again while ready: nothing to record, and nothing breaks. */
+	set_state(token, "ready", NULL);
+	struct harness_response health;
+	ck_assert_int_eq(harness_http(broker.port, "GET", "/healthz", NULL, NULL, &health), 0);
+	ck_assert_int_eq(health.status, 200);
+	harness_response_free(&health);
 
 	json_t *answer = NULL;
 	offered("c1", "13812345678", "12320", "1", &answer);
@@ -661,8 +667,22 @@ START_TEST(test_kill_9_restores_queues_positions_agent_states_and_sessions)
 	ck_assert_str_eq(jstr(cmd, "call_id"), "k2");
 	ck_assert_str_eq(jstr(cmd, "agent"), "a1");
 	json_decref(cmd);
+	/* Offered as the agent became ready: the row names the call, and the
+	 * agent can wrap it up afterwards. */
+	char *last = harness_pg_query_text(db, "SELECT state || ':' || coalesce(call_id, '-')"
+					       " FROM agent_state_log WHERE agent_id = 'a1'"
+					       " ORDER BY seq DESC LIMIT 1");
+	ck_assert_str_eq(last, "offered:k2");
+	free(last);
+	event("k2", "answered", T1, ",\"agent\":\"a1\"");
+	event("k2", "ended", T2, NULL);
+	int status;
+	json_t *w = call_json("POST", "/v1/agents/wrap-up", t1,
+			      "{\"call_id\":\"k2\",\"disposition\":\"resolved\"}", &status);
+	ck_assert_int_eq(status, 200);
+	json_decref(w);
 	ck_assert_int_eq(count("SELECT count(*) FROM calls"), 3);
-	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE outcome = 'handled'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE outcome = 'handled'"), 2);
 	stream_close(gw);
 	free(t1);
 	free(t2);
@@ -711,6 +731,41 @@ START_TEST(test_a_caller_waiting_past_the_max_wait_gets_a_callback_that_keeps_th
 	json_decref(off);
 	stream_close(ag);
 	stream_close(gw);
+	free(token);
+}
+END_TEST
+
+START_TEST(test_a_refused_agent_row_rolls_back_and_reloads_without_dropping_postgres)
+{
+	add_agent("a1", "7001", "general:5");
+	start_broker();
+	char *token = login("a1");
+	/* An operator's constraint refuses one kind of row. */
+	ck_assert_int_eq(harness_pg_exec(db, "ALTER TABLE agent_state_log ADD CONSTRAINT no_meetings"
+					     " CHECK (reason IS DISTINCT FROM 'meeting')"),
+			 0);
+	int status;
+	json_t *j = call_json("POST", "/v1/agents/state", token,
+			      "{\"state\":\"not_ready\",\"reason\":\"meeting\"}", &status);
+	ck_assert_int_eq(status, 503);
+	json_decref(j);
+	/* Memory is rebuilt from what committed; the agent is where they were. */
+	char st[32] = "";
+	for (int i = 0; i < 50; i++) {
+		j = call_json("GET", "/v1/agents/me", token, NULL, &status);
+		if (status == 200)
+			snprintf(st, sizeof st, "%s", jstr(json_object_get(j, "state"), "reason"));
+		json_decref(j);
+		if (status == 200)
+			break;
+		usleep(50000);
+	}
+	ck_assert_str_eq(st, "login");
+	set_state(token, "not_ready", "lunch");
+	struct harness_response r;
+	ck_assert_int_eq(harness_http(broker.port, "GET", "/metrics", NULL, NULL, &r), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "hotline_store_disconnects_total 0"));
+	harness_response_free(&r);
 	free(token);
 }
 END_TEST
@@ -799,6 +854,7 @@ static Suite *acd_live_suite(void)
 	tcase_add_test(tc,
 		       test_a_crisis_caller_who_hangs_up_gets_an_urgent_callback_and_comes_back_to_crisis);
 	tcase_add_test(tc, test_kill_9_restores_queues_positions_agent_states_and_sessions);
+	tcase_add_test(tc, test_a_refused_agent_row_rolls_back_and_reloads_without_dropping_postgres);
 	tcase_add_test(tc,
 		       test_a_caller_waiting_past_the_max_wait_gets_a_callback_that_keeps_their_place);
 	tcase_add_test(tc, test_redis_mirrors_agents_and_queues_and_is_rewritten_after_an_outage);
