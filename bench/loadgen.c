@@ -7,6 +7,12 @@
  * legal transitions. Every request is signed like the real gateway signs it
  * (auth_sign: HMAC-SHA256 over "<timestamp>." + body).
  *
+ * With --offers N it fills the broker instead (bench/route measures its
+ * memory that way): exactly N call.offered events, each a new call with its
+ * own caller number, their IVR paths spread over the queues of
+ * conf/rules.yaml, and nothing after them; the run ends once all N are
+ * answered. With no agent logged in, every accepted call stays waiting.
+ *
  * The generator shares the machine with the server it measures, so the hot
  * path allocates nothing: every connection owns fixed request and response
  * buffers, bodies are assembled with memcpy from precomputed pieces, the
@@ -87,6 +93,7 @@ struct conn {
 	char call_id[LOADGEN_ID_MAX];
 	size_t call_id_len;
 	char caller[16];
+	const char *ivr_path;
 	uint64_t rng;
 
 	char out[LOADGEN_OUT_MAX];
@@ -108,6 +115,7 @@ struct options {
 	double duration_s;
 	double warmup_s;
 	uint64_t requests; /* 0: run for duration_s */
+	uint64_t offers;   /* 0: whole calls; N: N call.offered events, nothing else */
 };
 
 struct stats {
@@ -134,6 +142,8 @@ struct loadgen {
 	char run_prefix[24];
 	size_t run_prefix_len;
 	size_t centre_len;
+	uint64_t calls_started; /* every call of the run, for --offers callers and IVR paths */
+	uint64_t offers_sent;
 
 	/* clock strings, rebuilt when the second changes */
 	int64_t clock_sec;
@@ -254,10 +264,15 @@ static void loadgen_update_clock(struct loadgen *lg, struct timespec *wall)
 		(p) += (n);            \
 	} while (0)
 
-/* Starts the next call on c: a new call id and caller number. */
+/* IVR paths of --offers, one per queue that conf/rules.yaml sends them to
+ * (booking, consultation or night, complaint, expert, survey, general). */
+static const char *const offer_ivr_paths[] = { "1", "2", "3", "4", "6", "" };
+
+/* Starts the next call on c: a new call id, caller number and IVR path. */
 static void conn_new_call(struct loadgen *lg, struct conn *c)
 {
 	char *p = c->call_id;
+	uint64_t number = lg->calls_started++;
 
 	c->call_seq++;
 	c->phase = PHASE_OFFERED;
@@ -269,13 +284,24 @@ static void conn_new_call(struct loadgen *lg, struct conn *c)
 	*p = '\0';
 	c->call_id_len = (size_t)(p - c->call_id);
 
-	/* a mainland mobile number: 13x/15x/18x + 8 digits */
-	static const char second[] = "358";
-	uint64_t r = rng_next(&c->rng);
-	c->caller[0] = '1';
-	c->caller[1] = second[r % 3];
-	c->caller[2] = (char)('0' + (r >> 8) % 10);
-	uint64_t rest = (r >> 16) % 100000000ULL;
+	uint64_t rest;
+	if (lg->opt.offers != 0) {
+		/* a caller of its own for every call: 139 + the call's number */
+		memcpy(c->caller, "139", 3);
+		rest = number;
+		c->ivr_path = offer_ivr_paths[number %
+					      (sizeof offer_ivr_paths / sizeof offer_ivr_paths[0])];
+	} else {
+		/* a mainland mobile number: 13x/15x/18x + 8 digits */
+		static const char second[] = "358";
+		uint64_t r = rng_next(&c->rng);
+		c->caller[0] = '1';
+		c->caller[1] = second[r % 3];
+		c->caller[2] = (char)('0' + (r >> 8) % 10);
+		rest = r >> 16;
+		c->ivr_path = "1";
+	}
+	rest %= 100000000ULL;
 	for (int i = 10; i >= 3; i--) {
 		c->caller[i] = (char)('0' + rest % 10);
 		rest /= 10;
@@ -312,7 +338,9 @@ static size_t conn_build_body(struct loadgen *lg, struct conn *c, const struct t
 	case PHASE_OFFERED:
 		APPEND_LIT(p, ",\"caller\":\"");
 		APPEND_MEM(p, c->caller, 11);
-		APPEND_LIT(p, "\",\"dialled\":\"12320\",\"ivr_path\":\"1\"}");
+		APPEND_LIT(p, "\",\"dialled\":\"12320\",\"ivr_path\":\"");
+		APPEND_MEM(p, c->ivr_path, strlen(c->ivr_path));
+		APPEND_LIT(p, "\"}");
 		break;
 	case PHASE_ANSWERED:
 		APPEND_LIT(p, ",\"agent\":\"agent-");
@@ -478,11 +506,17 @@ static void conn_flush(struct loadgen *lg, struct conn *c, int64_t now)
 	}
 }
 
-/* Sends the next request on an idle connection, unless the run is stopping. */
+/* Sends the next request on an idle connection, unless the run is stopping
+ * or every offer of --offers has gone out. */
 static void conn_send_next(struct loadgen *lg, struct conn *c, int64_t now)
 {
 	if (lg->stopping || c->state != CONN_IDLE)
 		return;
+	if (lg->opt.offers != 0) {
+		if (lg->offers_sent == lg->opt.offers)
+			return;
+		lg->offers_sent++;
+	}
 	conn_build_request(lg, c);
 	c->sent_ns = now;
 	conn_flush(lg, c, now);
@@ -570,7 +604,7 @@ static void conn_on_response(struct loadgen *lg, struct conn *c, int status, siz
 			lg->st.ok++;
 			lg->st.hist[hist_index(us)]++;
 		}
-		if (c->phase == PHASE_ENDED)
+		if (c->phase == PHASE_ENDED || lg->opt.offers != 0)
 			conn_new_call(lg, c);
 		else
 			c->phase++;
@@ -699,7 +733,9 @@ static int loadgen_run(struct loadgen *lg)
 
 	for (;;) {
 		now = clock_mono_ns();
-		if (!lg->stopping && (now >= hard_stop_ns || loadgen_interrupted ||
+		bool offers_done = lg->opt.offers != 0 && lg->offers_sent == lg->opt.offers &&
+				   !loadgen_busy(lg);
+		if (!lg->stopping && (now >= hard_stop_ns || loadgen_interrupted || offers_done ||
 				      (lg->window_end_ns != 0 && now >= lg->window_end_ns))) {
 			if (lg->window_end_ns == 0 || lg->window_end_ns > now)
 				lg->window_end_ns = now;
@@ -819,6 +855,8 @@ static void usage(FILE *f)
 		"  --connections C      concurrent keep-alive connections (default 64)\n"
 		"  --duration S         measured seconds (default 10)\n"
 		"  --requests N         stop after N measured answers instead (--duration still bounds it)\n"
+		"  --offers N           send N call.offered events (new calls, IVR paths over the\n"
+		"                       queues of conf/rules.yaml) and nothing else; --duration bounds it\n"
 		"  --warmup S           seconds before measuring (default 1)\n"
 		"  --centre CODE        centre code in every event (default bench)\n"
 		"  --secret-file FILE   gateway secret (else $HOTLINE_GATEWAY_SECRET)\n");
@@ -846,6 +884,7 @@ static int parse_options(int argc, char **argv, struct options *opt, char *host_
 		{ "connections", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "requests", required_argument, NULL, 'n' },
+		{ "offers", required_argument, NULL, 'o' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "centre", required_argument, NULL, 'C' },
 		{ "secret-file", required_argument, NULL, 's' },
@@ -888,6 +927,13 @@ static int parse_options(int argc, char **argv, struct options *opt, char *host_
 			}
 			opt->requests = (uint64_t)v;
 			break;
+		case 'o':
+			if (parse_double(optarg, 1, 1e8, &v) != 0) {
+				fprintf(stderr, "loadgen: --offers must be 1..100000000\n");
+				return -1;
+			}
+			opt->offers = (uint64_t)v;
+			break;
 		case 'w':
 			if (parse_double(optarg, 0, 3600, &opt->warmup_s) != 0) {
 				fprintf(stderr, "loadgen: --warmup must be 0..3600 seconds\n");
@@ -910,6 +956,10 @@ static int parse_options(int argc, char **argv, struct options *opt, char *host_
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return -1;
+	}
+	if (opt->offers != 0 && opt->requests != 0) {
+		fprintf(stderr, "loadgen: --offers and --requests do not go together; give one\n");
 		return -1;
 	}
 	if (parse_url(url, opt, host_buf, host_len, port_buf, port_len, path_buf, path_len) != 0) {

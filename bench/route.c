@@ -13,9 +13,9 @@
  * the simulation around it is not.
  *
  * Memory is the core's own heap (mallinfo2: bytes in use, mapped chunks
- * included) for 10,000
- * callers waiting in a core that already holds the agents, per 1,000; the
- * broker's RSS per 10,000 calls in progress is a separate measurement.
+ * included) for 10,000 callers waiting in a core that already holds the
+ * agents, per 1,000. The broker's RSS per 1,000 calls in progress is
+ * measured by the script bench/route, which runs this program first.
  *
  * Usage: route [--inputs N] [--seed N]
  * Last line:

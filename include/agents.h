@@ -93,6 +93,37 @@ struct agents_new {
 int agents_add(PGconn *conn, const struct agents_new *agent, char *err, size_t err_len)
 	__attribute__((warn_unused_result));
 
+/* A pool of agents created together (hotline-admin agent pool): ids from
+ * agentpool.h (PREFIX001 .. PREFIXN), each its own id as its name,
+ * extensions first_extension, first_extension + 1, ..., the same skills and
+ * the same password hash for all. */
+struct agents_pool {
+	const char *centre;
+	const char *prefix;
+	unsigned count; /* 1..AGENTPOOL_MAX */
+	unsigned long long first_extension;
+	const struct agents_skill *skills;
+	size_t n_skills;
+	const char *password_hash; /* one agents_hash_password for the whole pool */
+};
+
+/* Checks a pool before anything is hashed or written: its size, centre code
+ * and skills, and that its ids and extensions follow the API's rules. 0 or
+ * -EINVAL with err. */
+int agents_check_pool(const struct agents_pool *pool, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+
+/* Creates the agents of the pool that do not exist yet, all in one
+ * transaction: an agent whose id exists in the centre is left as it is
+ * (so that the command can be run again), counted in *existing; the others
+ * are counted in *created. All or nothing: -ENOENT for an unknown centre,
+ * -EEXIST when an extension of the pool is held by another agent (err names
+ * it), -EINVAL for ids or extensions out of the API's rules or a bad skill
+ * list. */
+int agents_add_pool(PGconn *conn, const struct agents_pool *pool, unsigned *created,
+		    unsigned *existing, char *err, size_t err_len)
+	__attribute__((warn_unused_result));
+
 /* Changes to an existing agent; NULL / 0 / false leave a field as it is. */
 struct agents_change {
 	const char *centre;

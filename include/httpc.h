@@ -1,6 +1,7 @@
-/* httpc.h: a pool of keep-alive HTTP/1.1 connections for signed JSON POSTs.
+/* httpc.h: a pool of keep-alive HTTP/1.1 connections for JSON POSTs, signed
+ * as the gateway signs, or carrying an agent's Bearer token.
  *
- * The simulator's client side of the gateway protocol. A pool owns N
+ * The simulator's client side of the gateway and agent protocols. A pool owns N
  * connections to one server; each carries one request at a time, and requests
  * beyond that wait in a FIFO. Every request is signed at the moment it is
  * written (auth.h: X-Hotline-Timestamp is the current second, so a request
@@ -15,6 +16,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* The longest Bearer token httpc_post_json_bearer takes. */
+#define HTTPC_TOKEN_MAX 512
 
 struct event_base;
 struct httpc;
@@ -46,6 +50,15 @@ struct httpc *httpc_new(struct event_base *base, const char *url, const char *se
  * done is called. Returns 0, or -ENOMEM. */
 int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
 		    httpc_done_fn done, void *arg) __attribute__((warn_unused_result));
+
+/* The same, with "Authorization: Bearer <token>" instead of the signature
+ * (an agent's request), or with no credentials at all when token is NULL
+ * (the agent's login). token is copied. Returns 0, -ENOMEM, or -EINVAL for
+ * an empty token, one longer than HTTPC_TOKEN_MAX or one holding spaces or
+ * control characters. */
+int httpc_post_json_bearer(struct httpc *c, const char *path, const char *body, size_t body_len,
+			   const char *token, httpc_done_fn done, void *arg)
+	__attribute__((warn_unused_result));
 
 /* Requests accepted and not yet completed (queued or on a connection). */
 size_t httpc_pending(const struct httpc *c);

@@ -111,6 +111,15 @@ void replay_event_id(const struct replay_call *call, size_t i, char out[REPLAY_I
 int replay_format_event(const struct replay_call *call, size_t i, char *buf, size_t len)
 	__attribute__((warn_unused_result));
 
+/* The same with the agents named by the caller instead of the plan's
+ * "a<n>": agent for call.answered, to_agent for call.transferred (the
+ * simulator's pool, as the broker's distributor picked them). Both must be
+ * ids of the gateway API's alphabet (1 to 64 of A-Z a-z 0-9 . _ : -); the
+ * other events ignore them. */
+int replay_format_event_as(const struct replay_call *call, size_t i, const char *agent,
+			   const char *to_agent, char *buf, size_t len)
+	__attribute__((warn_unused_result));
+
 void replay_free(struct replay *r);
 
 #endif

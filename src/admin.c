@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentpool.h"
 #include "agents.h"
 #include "db.h"
 #include "profile.h"
@@ -30,6 +31,16 @@ static void admin_usage(FILE *f)
 	      "            [--drop-skill NAME ...] [--password-file FILE | --password-stdin] [--enable]\n"
 	      "                                   change what is given; a new password ends the\n"
 	      "                                   agent's sessions\n"
+	      "  agent pool --centre C --count N --skills NAME:LEVEL,... [--prefix sim-]\n"
+	      "            [--first-extension 7001] (--password-file FILE | --password-stdin)\n"
+	      "                                   create agents PREFIX001 .. PREFIXN (more digits\n"
+	      "                                   when N > 999), extensions from 7001, every one\n"
+	      "                                   with the skills given, in one transaction; ids\n"
+	      "                                   that exist are left as they are, so it can be\n"
+	      "                                   run again. For training and simulation: the\n"
+	      "                                   pool shares one password, hashed once (Argon2id\n"
+	      "                                   is slow on purpose; a thousand hashes would take\n"
+	      "                                   minutes), so every agent stores the same hash\n"
 	      "  agent list [--centre C]          one line per agent, tab-separated: centre, agent id,\n"
 	      "                                   name, extension, enabled (yes/no), skills\n"
 	      "                                   (name:level,...)\n"
@@ -136,6 +147,10 @@ struct admin_agent_args {
 	size_t n_skills;
 	const char *drop_skills[AGENTS_SKILLS_MAX];
 	size_t n_drop_skills;
+	/* agent pool */
+	const char *prefix;
+	unsigned count;
+	unsigned long long first_extension;
 };
 
 static const struct option admin_agent_options[] = {
@@ -147,6 +162,10 @@ static const struct option admin_agent_options[] = {
 	{"password-file", required_argument, NULL, 'f'},
 	{"password-stdin", no_argument, NULL, 'i'},
 	{"enable", no_argument, NULL, 'E'},
+	{"count", required_argument, NULL, 'N'},
+	{"prefix", required_argument, NULL, 'p'},
+	{"first-extension", required_argument, NULL, 'X'},
+	{"skills", required_argument, NULL, 'S'},
 	/* Only to say why it is refused: a password in argv shows in ps and history. */
 	{"password", optional_argument, NULL, 'P'},
 	{NULL, 0, NULL, 0},
@@ -160,6 +179,51 @@ static const char *admin_agent_option_name(int code)
 	return "?";
 }
 
+/* Appends the skills of --skills "NAME:LEVEL,NAME:LEVEL,..." to a. Prints
+ * what was wrong and returns 2, or returns 0. */
+static int admin_agent_skill_list(const char *verb, const char *list, struct admin_agent_args *a)
+{
+	char spec[AGENTS_SKILL_NAME_MAX + 8];
+	char err[512];
+
+	for (const char *p = list;;) {
+		size_t len = strcspn(p, ",");
+		if (a->n_skills == AGENTS_SKILLS_MAX) {
+			fprintf(stderr,
+				"hotline-admin agent %s: more than %d skills; an agent has at "
+				"most %d\n",
+				verb, AGENTS_SKILLS_MAX, AGENTS_SKILLS_MAX);
+			return 2;
+		}
+		/* A spec too long for the buffer is too long for a skill: cut it one
+		 * byte past the limit and let the parser say so. */
+		snprintf(spec, sizeof spec, "%.*s",
+			 (int)(len < sizeof spec - 1 ? len : sizeof spec - 1), p);
+		if (agents_parse_skill(spec, &a->skills[a->n_skills], err, sizeof err) != 0) {
+			fprintf(stderr, "hotline-admin agent %s: --skills: %s\n", verb, err);
+			return 2;
+		}
+		a->n_skills++;
+		if (p[len] == '\0')
+			return 0;
+		p += len + 1;
+	}
+}
+
+/* A whole decimal number in [min, max], or -1. */
+static long long admin_parse_number(const char *s, long long min, long long max)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	return v;
+}
+
 /* Parses `agent VERB ...` (argv[0] is VERB) into a. allowed lists the option
  * codes VERB takes; positional says whether it takes an AGENT_ID. Prints what
  * was wrong and returns 2, or returns 0. */
@@ -171,6 +235,8 @@ static int admin_agent_parse(int argc, char **argv, const char *allowed, bool po
 	int c;
 
 	memset(a, 0, sizeof *a);
+	a->prefix = "sim-";
+	a->first_extension = 7001;
 	optind = 0; /* glibc: start a fresh scan (main's getopt ran before) */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", admin_agent_options, NULL)) != -1) {
@@ -249,6 +315,33 @@ static int admin_agent_parse(int argc, char **argv, const char *allowed, bool po
 		case 'E':
 			a->enable = true;
 			break;
+		case 'N': {
+			long long n = admin_parse_number(optarg, 1, AGENTPOOL_MAX);
+			if (n < 0) {
+				fprintf(stderr,
+					"hotline-admin agent %s: --count '%s': give a number from 1 "
+					"to %d\n",
+					verb, optarg, AGENTPOOL_MAX);
+				return 2;
+			}
+			a->count = (unsigned)n;
+			break;
+		}
+		case 'p':
+			a->prefix = optarg;
+			break;
+		case 'X':
+			if (agents_check_extension(optarg, err, sizeof err) != 0) {
+				fprintf(stderr, "hotline-admin agent %s: --first-extension: %s\n",
+					verb, err);
+				return 2;
+			}
+			a->first_extension = strtoull(optarg, NULL, 10);
+			break;
+		case 'S':
+			if (admin_agent_skill_list(verb, optarg, a) != 0)
+				return 2;
+			break;
 		}
 	}
 	if (positional && optind + 1 == argc)
@@ -264,7 +357,7 @@ static int admin_agent_parse(int argc, char **argv, const char *allowed, bool po
 			verb);
 		return 2;
 	}
-	if (positional && a->centre == NULL) {
+	if ((positional || strchr(allowed, 'N') != NULL) && a->centre == NULL) {
 		fprintf(stderr, "hotline-admin agent %s: --centre C is required\n", verb);
 		return 2;
 	}
@@ -378,6 +471,43 @@ static int admin_agent(PGconn *conn, int argc, char **argv)
 		       password ? "; its sessions ended" : "");
 		return 0;
 	}
+	if (strcmp(verb, "pool") == 0) {
+		unsigned created, existing;
+		char first[AGENTS_ID_MAX + 1], last[AGENTS_ID_MAX + 1];
+		if ((rc = admin_agent_parse(argc, argv, "cNpXSfi", false, &a)) != 0)
+			return rc;
+		if (a.count == 0 || a.n_skills == 0 ||
+		    (a.password_file == NULL && !a.password_stdin)) {
+			fprintf(stderr, "hotline-admin agent pool: --count, --skills and one of "
+					"--password-file and --password-stdin are required\n");
+			return 2;
+		}
+		struct agents_pool pool = {.centre = a.centre,
+					   .prefix = a.prefix,
+					   .count = a.count,
+					   .first_extension = a.first_extension,
+					   .skills = a.skills,
+					   .n_skills = a.n_skills};
+		/* Everything is checked before the slow hash. */
+		if ((rc = agents_check_pool(&pool, err, sizeof err)) != 0) {
+			fprintf(stderr, "hotline-admin agent pool: %s\n", err);
+			return 2;
+		}
+		if ((rc = admin_agent_password(verb, &a, hash)) != 0)
+			return rc;
+		pool.password_hash = hash;
+		rc = agents_add_pool(conn, &pool, &created, &existing, err, sizeof err);
+		if (rc != 0) {
+			fprintf(stderr, "hotline-admin agent pool: %s\n", err);
+			return admin_agent_status(rc);
+		}
+		if (agentpool_id(pool.prefix, 1, pool.count, first, sizeof first) != 0 ||
+		    agentpool_id(pool.prefix, pool.count, pool.count, last, sizeof last) != 0)
+			first[0] = last[0] = '\0'; /* checked above: cannot happen */
+		printf("pool %s .. %s in centre %s: %u agent(s) created, %u already existed\n",
+		       first, last, a.centre, created, existing);
+		return 0;
+	}
 	if (strcmp(verb, "list") == 0) {
 		if ((rc = admin_agent_parse(argc, argv, "c", false, &a)) != 0)
 			return rc;
@@ -405,7 +535,8 @@ static int admin_agent(PGconn *conn, int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"hotline-admin agent: unknown command '%s': use add, set, list or disable\n", verb);
+		"hotline-admin agent: unknown command '%s': use add, set, pool, list or disable\n",
+		verb);
 	return 2;
 }
 

@@ -2,6 +2,7 @@
  * people, password reading and Argon2id hashing, and one transaction per
  * add, set, disable and list over the tables of sql/003_agents.sql. */
 #include "agents.h"
+#include "agentpool.h"
 #include "event.h"
 
 #include <errno.h>
@@ -475,31 +476,136 @@ static int agents_put_skill(PGconn *conn, const char *centre, const char *agent_
 	return 0;
 }
 
+/* Inserts the agent's row and its skills inside the caller's transaction.
+ * With skip_existing, an agent whose id the centre already has is left as it
+ * is and *inserted says false. -EIO with e filled when a statement failed. */
+static int agents_insert(PGconn *conn, const struct agents_new *a, bool skip_existing,
+			 bool *inserted, struct agents_sql_error *e, char *err, size_t err_len)
+{
+	const char *params[5] = {a->centre, a->agent_id, a->name, a->extension, a->password_hash};
+	PGresult *r = agents_exec(conn,
+				  skip_existing ?
+					  "INSERT INTO agents (centre, agent_id, name, extension,"
+					  " password_hash) VALUES ($1, $2, $3, $4, $5)"
+					  " ON CONFLICT ON CONSTRAINT agents_pkey DO NOTHING"
+					  " RETURNING 1" :
+					  "INSERT INTO agents (centre, agent_id, name, extension,"
+					  " password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING 1",
+				  5, params, e, err, err_len);
+	if (r == NULL)
+		return -EIO;
+	*inserted = PQntuples(r) > 0;
+	PQclear(r);
+	for (size_t i = 0; *inserted && i < a->n_skills; i++)
+		if (agents_put_skill(conn, a->centre, a->agent_id, &a->skills[i], e, err,
+				     err_len) != 0)
+			return -EIO;
+	return 0;
+}
+
 int agents_add(PGconn *conn, const struct agents_new *a, char *err, size_t err_len)
 {
 	struct agents_sql_error e = {"", ""};
+	bool inserted;
 	int rc;
 
 	if ((rc = agents_check_skill_list(a->skills, a->n_skills, NULL, 0, err, err_len)) != 0)
 		return rc;
 	if ((rc = agents_run(conn, "BEGIN", 0, NULL, err, err_len)) != 0)
 		return rc;
-	const char *params[5] = {a->centre, a->agent_id, a->name, a->extension, a->password_hash};
-	PGresult *r = agents_exec(conn,
-				  "INSERT INTO agents (centre, agent_id, name, extension,"
-				  " password_hash) VALUES ($1, $2, $3, $4, $5)",
-				  5, params, &e, err, err_len);
-	if (r == NULL)
+	if (agents_insert(conn, a, false, &inserted, &e, err, err_len) != 0)
 		goto failed;
-	PQclear(r);
-	for (size_t i = 0; i < a->n_skills; i++)
-		if (agents_put_skill(conn, a->centre, a->agent_id, &a->skills[i], &e, err,
-				     err_len) != 0)
-			goto failed;
 	return agents_run(conn, "COMMIT", 0, NULL, err, err_len);
 failed:
 	agents_rollback(conn);
 	return agents_explain(conn, &e, a->centre, a->agent_id, a->extension, err, err_len);
+}
+
+/* The id and extension of the pool's agent number i, checked as a person's
+ * input would be. */
+static int agents_pool_member(const struct agents_pool *p, unsigned i, char id[AGENTS_ID_MAX + 1],
+			      char extension[AGENTS_EXTENSION_MAX + 1], char *err, size_t err_len)
+{
+	unsigned long long ext = p->first_extension + i - 1;
+	int rc = agentpool_id(p->prefix, i, p->count, id, AGENTS_ID_MAX + 1);
+
+	if (rc != 0) {
+		snprintf(err, err_len,
+			 "prefix '%s': the agent ids of the pool would be longer than %d "
+			 "characters; choose a shorter --prefix",
+			 p->prefix, AGENTS_ID_MAX);
+		return -EINVAL;
+	}
+	if ((rc = agents_check_id(id, err, err_len)) != 0)
+		return rc;
+	int n = snprintf(extension, AGENTS_EXTENSION_MAX + 1, "%llu", ext);
+	if (n < 0 || n > AGENTS_EXTENSION_MAX) {
+		snprintf(err, err_len,
+			 "--first-extension %llu: the pool's last extension would have more "
+			 "than %d digits",
+			 p->first_extension, AGENTS_EXTENSION_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int agents_check_pool(const struct agents_pool *p, char *err, size_t err_len)
+{
+	char id[AGENTS_ID_MAX + 1], extension[AGENTS_EXTENSION_MAX + 1];
+	int rc;
+
+	if (p->count == 0 || p->count > AGENTPOOL_MAX) {
+		snprintf(err, err_len, "--count %u: a pool has 1 to %d agents", p->count,
+			 AGENTPOOL_MAX);
+		return -EINVAL;
+	}
+	if ((rc = agents_check_centre(p->centre, err, err_len)) != 0 ||
+	    (rc = agents_check_skill_list(p->skills, p->n_skills, NULL, 0, err, err_len)) != 0)
+		return rc;
+	/* The longest id and the highest extension are the last agent's. */
+	return agents_pool_member(p, p->count, id, extension, err, err_len);
+}
+
+int agents_add_pool(PGconn *conn, const struct agents_pool *p, unsigned *created,
+		    unsigned *existing, char *err, size_t err_len)
+{
+	struct agents_sql_error e = {"", ""};
+	char id[AGENTS_ID_MAX + 1], extension[AGENTS_EXTENSION_MAX + 1];
+	int rc;
+
+	*created = 0;
+	*existing = 0;
+	if ((rc = agents_check_pool(p, err, err_len)) != 0)
+		return rc;
+	if ((rc = agents_run(conn, "BEGIN", 0, NULL, err, err_len)) != 0)
+		return rc;
+	for (unsigned i = 1; i <= p->count; i++) {
+		bool inserted;
+		if (agents_pool_member(p, i, id, extension, err, err_len) != 0)
+			goto failed;
+		struct agents_new a = {.centre = p->centre,
+				       .agent_id = id,
+				       .name = id,
+				       .extension = extension,
+				       .skills = p->skills,
+				       .n_skills = p->n_skills,
+				       .password_hash = p->password_hash};
+		if (agents_insert(conn, &a, true, &inserted, &e, err, err_len) != 0)
+			goto failed;
+		if (inserted)
+			(*created)++;
+		else
+			(*existing)++;
+	}
+	if ((rc = agents_run(conn, "COMMIT", 0, NULL, err, err_len)) != 0) {
+		*created = *existing = 0;
+		return rc;
+	}
+	return 0;
+failed:
+	agents_rollback(conn);
+	*created = *existing = 0;
+	return agents_explain(conn, &e, p->centre, id, extension, err, err_len);
 }
 
 int agents_set(PGconn *conn, const struct agents_change *c, char *err, size_t err_len)

@@ -1,5 +1,6 @@
 /* httpc.c: the simulator's HTTP client pool: keep-alive evhttp connections,
- * a FIFO of waiting requests, request signing at write time.
+ * a FIFO of waiting requests, request signing (or the Bearer token) at write
+ * time.
  *
  * Each connection is either idle (on the pool's idle stack) or carries exactly
  * one request; evhttp reconnects by itself when the server closed the
@@ -26,6 +27,9 @@
 struct httpc_request {
 	struct httpc_request *next; /* in the queue or the free list */
 	char uri[HTTPC_URI_MAX];
+	bool bearer; /* Authorization: Bearer token (none when token is NULL),
+		      * else signed with the pool's secret */
+	char *token; /* owned */
 	const char *body;
 	size_t body_len;
 	httpc_done_fn done;
@@ -90,6 +94,8 @@ static void httpc_on_error(enum evhttp_request_error e, void *arg)
 
 static void httpc_release_request(struct httpc *c, struct httpc_request *r)
 {
+	free(r->token);
+	r->token = NULL;
 	r->next = c->free_requests;
 	c->free_requests = r;
 }
@@ -199,13 +205,32 @@ static void httpc_on_start_failure(evutil_socket_t fd, short what, void *arg)
 	httpc_complete(conn, &resp);
 }
 
+/* Adds the request's credentials: the signature over the body, or the
+ * Bearer token, or nothing. Returns 0 or -1. */
+static int httpc_add_auth(const struct httpc *c, const struct httpc_request *r, struct evkeyvalq *h)
+{
+	if (r->bearer) {
+		char value[16 + HTTPC_TOKEN_MAX];
+		if (r->token == NULL)
+			return 0;
+		snprintf(value, sizeof value, "Bearer %s", r->token);
+		return evhttp_add_header(h, "Authorization", value);
+	}
+	char ts[24];
+	char sig[AUTH_SIGNATURE_LEN];
+	const int64_t now = (int64_t)time(NULL);
+	snprintf(ts, sizeof ts, "%lld", (long long)now);
+	auth_sign(c->secret, now, r->body, r->body_len, sig);
+	if (evhttp_add_header(h, AUTH_HEADER_TIMESTAMP, ts) != 0 ||
+	    evhttp_add_header(h, AUTH_HEADER_SIGNATURE, sig) != 0)
+		return -1;
+	return 0;
+}
+
 /* Hands r to conn: builds, signs and sends it. */
 static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
 {
 	struct httpc *c = conn->pool;
-	char ts[24];
-	char sig[AUTH_SIGNATURE_LEN];
-	const int64_t now = (int64_t)time(NULL);
 
 	conn->current = r;
 	conn->failure = NULL;
@@ -214,12 +239,9 @@ static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
 		goto fail;
 	evhttp_request_set_error_cb(req, httpc_on_error);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	snprintf(ts, sizeof ts, "%lld", (long long)now);
-	auth_sign(c->secret, now, r->body, r->body_len, sig);
 	if (evhttp_add_header(h, "Host", c->host_header) != 0 ||
 	    evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
-	    evhttp_add_header(h, AUTH_HEADER_TIMESTAMP, ts) != 0 ||
-	    evhttp_add_header(h, AUTH_HEADER_SIGNATURE, sig) != 0 ||
+	    httpc_add_auth(c, r, h) != 0 ||
 	    evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->body_len) != 0) {
 		evhttp_request_free(req);
 		goto fail;
@@ -260,8 +282,9 @@ static void httpc_dispatch(struct httpc *c)
 	}
 }
 
-int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
-		    httpc_done_fn done, void *arg)
+/* Queues a POST, signed (bearer false) or with token (bearer true). */
+static int httpc_queue(struct httpc *c, const char *path, const char *body, size_t body_len,
+		       bool bearer, const char *token, httpc_done_fn done, void *arg)
 {
 	struct httpc_request *r = c->free_requests;
 
@@ -271,11 +294,17 @@ int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t 
 		r = malloc(sizeof *r);
 		if (r == NULL)
 			return -ENOMEM;
+		r->token = NULL;
 	}
 	int n = snprintf(r->uri, sizeof r->uri, "%s%s", c->path_prefix, path);
 	if (n < 0 || (size_t)n >= sizeof r->uri) {
 		httpc_release_request(c, r);
 		return -ENAMETOOLONG;
+	}
+	r->bearer = bearer;
+	if (token != NULL && (r->token = strdup(token)) == NULL) {
+		httpc_release_request(c, r);
+		return -ENOMEM;
 	}
 	r->body = body;
 	r->body_len = body_len;
@@ -290,6 +319,26 @@ int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t 
 	c->pending++;
 	httpc_dispatch(c);
 	return 0;
+}
+
+int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
+		    httpc_done_fn done, void *arg)
+{
+	return httpc_queue(c, path, body, body_len, false, NULL, done, arg);
+}
+
+int httpc_post_json_bearer(struct httpc *c, const char *path, const char *body, size_t body_len,
+			   const char *token, httpc_done_fn done, void *arg)
+{
+	if (token != NULL) {
+		size_t n = strlen(token);
+		if (n == 0 || n > HTTPC_TOKEN_MAX)
+			return -EINVAL;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)token[i] < 0x21 || (unsigned char)token[i] == 0x7f)
+				return -EINVAL;
+	}
+	return httpc_queue(c, path, body, body_len, true, token, done, arg);
 }
 
 size_t httpc_pending(const struct httpc *c)
@@ -378,12 +427,15 @@ void httpc_free(struct httpc *c)
 		struct httpc_conn *conn = &c->conns[i];
 		if (conn->evcon != NULL)
 			evhttp_connection_free(conn->evcon);
-		if (conn->current != NULL)
+		if (conn->current != NULL) {
+			free(conn->current->token);
 			free(conn->current);
+		}
 	}
 	while (c->queue_head != NULL) {
 		struct httpc_request *r = c->queue_head;
 		c->queue_head = r->next;
+		free(r->token);
 		free(r);
 	}
 	while (c->free_requests != NULL) {

@@ -700,10 +700,20 @@ void replay_event_id(const struct replay_call *call, size_t i, char out[REPLAY_I
 
 /*
  * Every string in a planned call is from a fixed alphabet (centre codes are
- * checked in replay_new; numbers and paths are digits, '*' and '#'), so the
- * JSON needs no escaping.
+ * checked in replay_new; numbers and paths are digits, '*' and '#'), and so
+ * are agent ids (the API's id alphabet), so the JSON needs no escaping.
  */
 int replay_format_event(const struct replay_call *call, size_t i, char *buf, size_t len)
+{
+	char agent[16], to_agent[16];
+
+	snprintf(agent, sizeof agent, "a%u", call->agent);
+	snprintf(to_agent, sizeof to_agent, "a%u", call->transfer_agent);
+	return replay_format_event_as(call, i, agent, to_agent, buf, len);
+}
+
+int replay_format_event_as(const struct replay_call *call, size_t i, const char *agent,
+			   const char *to_agent, char *buf, size_t len)
 {
 	char event_id[REPLAY_ID_MAX];
 	char when[TIMEUTIL_RFC3339_LEN];
@@ -724,10 +734,10 @@ int replay_format_event(const struct replay_call *call, size_t i, char *buf, siz
 			 call->recent_crisis ? ",\"caller_flags\":[\"recent_crisis\"]" : "");
 		break;
 	case REPLAY_EVENT_ANSWERED:
-		snprintf(extra, sizeof extra, ",\"agent\":\"a%u\"", call->agent);
+		snprintf(extra, sizeof extra, ",\"agent\":\"%s\"", agent);
 		break;
 	case REPLAY_EVENT_TRANSFERRED:
-		snprintf(extra, sizeof extra, ",\"to_agent\":\"a%u\"", call->transfer_agent);
+		snprintf(extra, sizeof extra, ",\"to_agent\":\"%s\"", to_agent);
 		break;
 	case REPLAY_EVENT_IVR_COMPLETED:
 		snprintf(extra, sizeof extra, ",\"ivr_path\":\"%s\"", call->ivr_final_path);

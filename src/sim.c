@@ -1,16 +1,27 @@
 /* sim.c: hotline-sim, the gateway simulator: prints the scaled profile a
- * replay expects, and replays a year profile through POST /v1/calls/events.
+ * replay expects, and replays a year profile through the broker's
+ * distributor, playing the gateway (POST /v1/calls/events and the command
+ * stream of each centre) and a pool of agents per centre (simagents.c).
  *
  * The plan (replay.c) fixes every call and event; this file only drives it:
  * a bounded set of calls in progress, each sending its events in order, one
- * request at a time, over a pool of keep-alive connections (httpc.c). The
- * interleaving depends on timing; what is sent does not.
+ * request at a time, over a pool of keep-alive connections (httpc.c). A call
+ * the plan answers waits, after its offer, for the broker's connect command
+ * naming the agent the distributor chose; that agent answers it after a
+ * short ring. The interleaving and the agents depend on timing; everything
+ * else that is sent does not.
  *
- * Retry policy: a connection failure, a timeout or a 5xx (and 429) is retried
- * with the same event id and the same body, after Retry-After when the broker
- * gives one, else with exponential backoff, for at most --retry-for seconds
- * per event. Any other answer than 200 is fatal and reported with its body,
- * except a 409 whose body is the very result a 200 would carry.
+ * A call is in one of three states, changed only by sim_call_set_state:
+ * sending (an event is on its way or waits for its retry), waiting for the
+ * connect, ringing (the agent answers when the ring delay is over).
+ *
+ * Retry policy (simretry.h): a connection failure, a timeout or a 5xx (and
+ * 429) is retried with the same event id and the same body, after
+ * Retry-After when the broker gives one, else with exponential backoff, for
+ * at most --retry-for seconds per event. Any other answer than 200 is fatal
+ * and reported with its body, except a 409 whose body is the very result a
+ * 200 would carry, and a 409 to call.answered: the offer was withdrawn
+ * meanwhile, and the call waits for the next connect.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,31 +32,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 #include <jansson.h>
 #include <sodium.h>
 
+#include "agentpool.h"
 #include "auth.h"
 #include "category.h"
 #include "httpc.h"
 #include "profile.h"
 #include "replay.h"
+#include "simagents.h"
+#include "simretry.h"
+#include "ssec.h"
+#include "strmap.h"
 #include "timeutil.h"
 
 #define SIM_EVENTS_PATH "/v1/calls/events"
+#define SIM_COMMANDS_PATH "/v1/gateway/commands?centre="
 #define SIM_BODY_MAX 1024
 #define SIM_DEFAULT_SCALE 0.01
 #define SIM_DEFAULT_ZONE "Asia/Shanghai"
 #define SIM_SECRET_MAX 4096
-#define SIM_BACKOFF_FIRST_MS 50
-#define SIM_BACKOFF_MAX_MS 2000
+/* As hotline-admin reads it (agents.h): one line of at most 1024 bytes. */
+#define SIM_PASSWORD_MAX 1024
+#define SIM_QUEUE_MAX 64
 /* Classification mismatches reported one by one before only being counted. */
 #define SIM_MISMATCH_REPORTS 5
 /* Retries reported one by one before only being counted (events failing for
  * long are still reported every 20 attempts). */
 #define SIM_RETRY_REPORTS 10
+/* Withdrawn offers and ignored commands told one by one, then counted. */
+#define SIM_ODDITY_REPORTS 5
+/* About one answered call in SIM_DISPOSITION_EVERY gets a disposition at
+ * wrap-up (never a category correction: the export must equal the plan). */
+#define SIM_DISPOSITION_EVERY 10
+#define SIM_DISPOSITION "resolved"
 
 #define SIM_EXIT_OK 0
 #define SIM_EXIT_FAILED 1
@@ -64,23 +88,49 @@ struct sim_options {
 	const char *expect_out;
 	const char *format;
 	bool progress;
+	unsigned agents;
+	const char *agent_prefix;
+	const char *agent_password_file;
+	int ring_delay_ms;
+	int answer_timeout_s;
 };
 
 struct sim;
+
+enum sim_call_state {
+	SIM_CALL_SENDING,       /* the current event is on its way or waits for its retry */
+	SIM_CALL_AWAIT_CONNECT, /* the plan answers next: waiting for the broker's connect */
+	SIM_CALL_RINGING,       /* connected to agent: answered when the ring is over */
+};
 
 /* A call in progress: its plan, and the event being sent or waiting to be
  * retried. Slots are preallocated and recycled; nothing is freed mid-run. */
 struct sim_call {
 	struct sim *sim;
 	struct replay_call plan;
+	enum sim_call_state state;
 	size_t event; /* index of the current event in plan.events */
 	char event_id[REPLAY_ID_MAX];
 	char body[SIM_BODY_MAX];
 	size_t body_len;
-	unsigned failures;          /* failed attempts of the current event */
-	int64_t first_failure_usec; /* monotonic; 0 while the event has not failed */
-	struct event *retry_timer;
+	struct simretry retry;
+	/* retries (sending), the ring (ringing), the wait for the connect */
+	struct event *timer;
+	char agent[SIMAGENTS_ID_MAX];    /* who answered (or rings), then who talks */
+	char to_agent[SIMAGENTS_ID_MAX]; /* the transfer's target */
+	/* A connect that came while the call was sending (before its offer was
+	 * acknowledged, or while its answer was on its way): used if needed. */
+	char connect_agent[SIMAGENTS_ID_MAX];
+	char queue[SIM_QUEUE_MAX]; /* the broker's queue, from the offer's answer */
 	struct sim_call *next_free;
+};
+
+/* The gateway's command stream of one centre. */
+struct sim_gateway {
+	struct sim *sim;
+	size_t centre_index;
+	struct ssec *stream;
+	bool ever_connected;
 };
 
 struct sim {
@@ -88,20 +138,34 @@ struct sim {
 	struct httpc *http;
 	struct replay *plan;
 	int retry_for_s;
+	int ring_delay_ms;
+	int answer_timeout_s;
 
 	struct sim_call *slots;
 	size_t n_slots;
 	struct sim_call *free_slots;
 	size_t active;
+	struct strmap *calls; /* call id -> slot, for the commands */
 	bool plan_exhausted;
 	bool failed;
 	bool interrupted;
 
+	struct simagents *agents;
+	struct sim_gateway *gateways;
+	size_t n_gateways;
+	size_t gateways_connected;
+	bool agents_ready;
+	bool begun;     /* calls started */
+	bool finishing; /* the plan is done: the agents log out */
+	bool finished;  /* they did */
+
 	struct event *progress_timer;
+	struct event *startup_timer;
 	struct event *sigint_event;
 	struct event *sigterm_event;
 
-	int64_t started_usec; /* monotonic */
+	int64_t setup_usec;   /* monotonic: logins and streams began */
+	int64_t started_usec; /* monotonic: calls began */
 	int64_t planned_calls;
 	uint64_t calls_done;
 	uint64_t calls_abandoned;
@@ -109,24 +173,26 @@ struct sim {
 	uint64_t events_replayed; /* answered with Idempotent-Replay: true */
 	uint64_t retries;
 	uint64_t mismatches;
+	uint64_t connects;         /* connect commands that were answered */
+	uint64_t connects_ignored; /* for calls not answered, or answered already */
+	uint64_t offers_withdrawn; /* call.answered refused: the offer had moved on */
+	uint64_t cancels;
+	uint64_t overflows;
+	uint64_t dials;
+	uint64_t stream_drops; /* command streams lost and reconnected */
+	uint64_t oddities;     /* told one by one up to SIM_ODDITY_REPORTS */
 };
-
-static int64_t sim_monotonic_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void sim_usage(FILE *f)
 {
 	fputs("usage: hotline-sim expect --profile FILE [--scale S] [--format yaml|json]\n"
-	      "       hotline-sim replay --profile FILE --url http://HOST:PORT [options]\n"
+	      "       hotline-sim replay --profile FILE --url http://HOST:PORT\n"
+	      "                          --agent-password-file FILE [options]\n"
 	      "\n"
 	      "expect   validate a year profile and print the scaled profile a replay at\n"
 	      "         that scale must reproduce (what the year-end export must equal)\n"
-	      "replay   play the gateway: send every planned call's events to the broker\n"
+	      "replay   play the gateway and the agents: send every planned call's events\n"
+	      "         to the broker; its distributor offers the calls to the agents\n"
 	      "\n"
 	      "options:\n"
 	      "  --profile FILE      a hotline-year-profile/1 YAML file\n"
@@ -137,11 +203,25 @@ static void sim_usage(FILE *f)
 	      "  --secret-file F     replay: file holding auth.gateway_secret; else the\n"
 	      "                      HOTLINE_GATEWAY_SECRET environment variable\n"
 	      "  --connections N     replay: keep-alive connections, default 32\n"
-	      "  --retry-for SEC     replay: how long one event may be retried, default 120\n"
+	      "  --retry-for SEC     replay: how long one request may be retried, default 120\n"
 	      "  --timeout SEC       replay: per request, default 30\n"
 	      "  --tz ZONE           replay: the centre's local zone, default Asia/Shanghai\n"
 	      "  --expect-out FILE   replay: also write the expected scaled profile there\n"
 	      "  --progress          replay: a progress line on stderr every second\n"
+	      "  --agents N          replay: agents per centre, 2 to 99999, default 8\n"
+	      "  --agent-prefix P    replay: their ids are P001 .. PN, default sim-\n"
+	      "  --agent-password-file F\n"
+	      "                      replay: the pool's password (one line), required\n"
+	      "  --ring-delay-ms MS  replay: an agent answers within MS of the connect,\n"
+	      "                      default 20\n"
+	      "  --answer-timeout SEC\n"
+	      "                      replay: how long a call the plan answers may wait for\n"
+	      "                      the broker's connect, default 120\n"
+	      "\n"
+	      "The agents of every centre of the plan must exist with every skill of the\n"
+	      "broker's queues file, e.g. for each centre C:\n"
+	      "  hotline-admin agent pool --centre C --count 8 --password-file F \\\n"
+	      "      --skills crisis:5,complaint:5,booking:5,consultation:5,expert:5,survey:5,general:5\n"
 	      "\n"
 	      "Exit status: 0 success, 1 a replay that did not complete, 2 bad usage or\n"
 	      "an invalid profile.\n",
@@ -172,6 +252,18 @@ static int sim_parse_uint(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* A whole number option in [min, max]; says what is wrong otherwise. */
+static int sim_parse_bounded(const char *option, const char *value, uint64_t min, uint64_t max,
+			     const char *unit, uint64_t *out)
+{
+	if (sim_parse_uint(value, max, out) != 0 || *out < min) {
+		fprintf(stderr, "hotline-sim: --%s: \"%s\": use %" PRIu64 " to %" PRIu64 "%s\n",
+			option, value, min, max, unit);
+		return -1;
+	}
+	return 0;
+}
+
 /* Parses argv after the subcommand. Returns 0, or -1 after printing why. */
 static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 {
@@ -187,7 +279,12 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		OPT_TIMEOUT,
 		OPT_TZ,
 		OPT_EXPECT_OUT,
-		OPT_PROGRESS
+		OPT_PROGRESS,
+		OPT_AGENTS,
+		OPT_AGENT_PREFIX,
+		OPT_AGENT_PASSWORD_FILE,
+		OPT_RING_DELAY_MS,
+		OPT_ANSWER_TIMEOUT,
 	};
 	static const struct option longopts[] = {
 		{"profile", required_argument, NULL, OPT_PROFILE},
@@ -202,6 +299,11 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		{"tz", required_argument, NULL, OPT_TZ},
 		{"expect-out", required_argument, NULL, OPT_EXPECT_OUT},
 		{"progress", no_argument, NULL, OPT_PROGRESS},
+		{"agents", required_argument, NULL, OPT_AGENTS},
+		{"agent-prefix", required_argument, NULL, OPT_AGENT_PREFIX},
+		{"agent-password-file", required_argument, NULL, OPT_AGENT_PASSWORD_FILE},
+		{"ring-delay-ms", required_argument, NULL, OPT_RING_DELAY_MS},
+		{"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -245,30 +347,18 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			o->secret_file = optarg;
 			break;
 		case OPT_CONNECTIONS:
-			if (sim_parse_uint(optarg, 4096, &v) != 0 || v == 0) {
-				fprintf(stderr,
-					"hotline-sim: --connections: \"%s\": use 1 to 4096\n",
-					optarg);
+			if (sim_parse_bounded("connections", optarg, 1, 4096, "", &v) != 0)
 				return -1;
-			}
 			o->connections = (unsigned)v;
 			break;
 		case OPT_RETRY_FOR:
-			if (sim_parse_uint(optarg, 86400, &v) != 0) {
-				fprintf(stderr,
-					"hotline-sim: --retry-for: \"%s\": use 0 to 86400 seconds\n",
-					optarg);
+			if (sim_parse_bounded("retry-for", optarg, 0, 86400, " seconds", &v) != 0)
 				return -1;
-			}
 			o->retry_for_s = (int)v;
 			break;
 		case OPT_TIMEOUT:
-			if (sim_parse_uint(optarg, 3600, &v) != 0 || v == 0) {
-				fprintf(stderr,
-					"hotline-sim: --timeout: \"%s\": use 1 to 3600 seconds\n",
-					optarg);
+			if (sim_parse_bounded("timeout", optarg, 1, 3600, " seconds", &v) != 0)
 				return -1;
-			}
 			o->timeout_s = (int)v;
 			break;
 		case OPT_TZ:
@@ -279,6 +369,30 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			break;
 		case OPT_PROGRESS:
 			o->progress = true;
+			break;
+		case OPT_AGENTS:
+			/* Two at least: a transferred call needs a second agent. */
+			if (sim_parse_bounded("agents", optarg, 2, AGENTPOOL_MAX, " per centre",
+					      &v) != 0)
+				return -1;
+			o->agents = (unsigned)v;
+			break;
+		case OPT_AGENT_PREFIX:
+			o->agent_prefix = optarg;
+			break;
+		case OPT_AGENT_PASSWORD_FILE:
+			o->agent_password_file = optarg;
+			break;
+		case OPT_RING_DELAY_MS:
+			if (sim_parse_bounded("ring-delay-ms", optarg, 0, 10000, " ms", &v) != 0)
+				return -1;
+			o->ring_delay_ms = (int)v;
+			break;
+		case OPT_ANSWER_TIMEOUT:
+			if (sim_parse_bounded("answer-timeout", optarg, 1, 86400, " seconds", &v) !=
+			    0)
+				return -1;
+			o->answer_timeout_s = (int)v;
 			break;
 		case 'h':
 			sim_usage(stdout);
@@ -298,7 +412,6 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 	}
 	return 0;
 }
-
 /* Loads, validates and scales the profile. Returns the scaled profile, or
  * NULL after printing an error that names the file and field. */
 static struct profile *sim_load_scaled(const char *path, double scale)
@@ -368,6 +481,29 @@ static int sim_write_expectation(const char *path, const struct profile *scaled)
 	return 0;
 }
 
+/* Reads at most out_len - 1 bytes of path into out, NUL-terminated. Returns
+ * the length, or -1 after saying what was wrong (option names the option). */
+static long sim_read_small_file(const char *option, const char *path, char *out, size_t out_len)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "hotline-sim: --%s: cannot open %s: %s\n", option, path,
+			strerror(errno));
+		return -1;
+	}
+	size_t n = fread(out, 1, out_len - 1, f);
+	bool too_long = n == out_len - 1 && fgetc(f) != EOF;
+	fclose(f);
+	out[n] = '\0';
+	if (too_long) {
+		sodium_memzero(out, out_len);
+		fprintf(stderr, "hotline-sim: --%s: %s is longer than %zu bytes\n", option, path,
+			out_len - 1);
+		return -1;
+	}
+	return (long)n;
+}
+
 /* Reads the gateway secret: the file's content without trailing whitespace,
  * or the environment. Secrets never come from the command line, where any
  * user of the machine could read them. */
@@ -376,21 +512,10 @@ static int sim_read_secret(const char *path, char *out, size_t out_len)
 	size_t n = 0;
 
 	if (path != NULL) {
-		FILE *f = fopen(path, "r");
-		if (f == NULL) {
-			fprintf(stderr, "hotline-sim: --secret-file: cannot open %s: %s\n", path,
-				strerror(errno));
+		long got = sim_read_small_file("secret-file", path, out, out_len);
+		if (got < 0)
 			return -1;
-		}
-		n = fread(out, 1, out_len - 1, f);
-		bool too_long = n == out_len - 1 && fgetc(f) != EOF;
-		fclose(f);
-		if (too_long) {
-			fprintf(stderr, "hotline-sim: --secret-file: %s is longer than %zu bytes\n",
-				path, out_len - 1);
-			return -1;
-		}
-		out[n] = '\0';
+		n = (size_t)got;
 	} else {
 		const char *env = getenv("HOTLINE_GATEWAY_SECRET");
 		if (env == NULL) {
@@ -415,6 +540,28 @@ static int sim_read_secret(const char *path, char *out, size_t out_len)
 	return 0;
 }
 
+/* Reads the agents' password as hotline-admin reads a password file: its one
+ * line without the final "\n" or "\r\n", spaces kept. */
+static int sim_read_password(const char *path, char *out, size_t out_len)
+{
+	long got = sim_read_small_file("agent-password-file", path, out, out_len);
+	if (got < 0)
+		return -1;
+	size_t n = (size_t)got;
+	if (n > 0 && out[n - 1] == '\n')
+		out[--n] = '\0';
+	if (n > 0 && out[n - 1] == '\r')
+		out[--n] = '\0';
+	if (n == 0 || memchr(out, '\n', n) != NULL || strlen(out) != n) {
+		fprintf(stderr,
+			"hotline-sim: --agent-password-file: %s must hold the password as its one "
+			"line\n",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
 static void sim_fill(struct sim *s);
 static void sim_send(struct sim_call *call);
 
@@ -429,9 +576,32 @@ static void sim_fail(struct sim *s)
 	sim_stop(s);
 }
 
+static bool sim_tell_oddity(struct sim *s)
+{
+	return ++s->oddities <= SIM_ODDITY_REPORTS;
+}
+
+static void sim_call_set_state(struct sim_call *call, enum sim_call_state state)
+{
+	call->state = state;
+	evtimer_del(call->timer);
+}
+
+static void sim_call_start_timer(struct sim_call *call, int64_t delay_ms)
+{
+	struct timeval tv = {.tv_sec = delay_ms / 1000, .tv_usec = (delay_ms % 1000) * 1000};
+	if (evtimer_add(call->timer, &tv) != 0) {
+		fprintf(stderr, "hotline-sim: cannot start a timer for call %s\n",
+			call->plan.call_id);
+		sim_fail(call->sim);
+	}
+}
+
 static void sim_release(struct sim_call *call)
 {
 	struct sim *s = call->sim;
+	evtimer_del(call->timer);
+	strmap_remove(s->calls, call->plan.call_id, strlen(call->plan.call_id));
 	call->next_free = s->free_slots;
 	s->free_slots = call;
 	s->active--;
@@ -440,6 +610,12 @@ static void sim_release(struct sim_call *call)
 static const char *sim_or(const char *s, const char *fallback)
 {
 	return s != NULL ? s : fallback;
+}
+
+/* The event about to be sent, or being sent. */
+static enum replay_event_type sim_call_event_type(const struct sim_call *call)
+{
+	return call->plan.events[call->event].type;
 }
 
 /* A 409 counts as success only when its body is the answer a 200 would have
@@ -461,17 +637,18 @@ static bool sim_is_identical_result(const struct sim_call *call, const struct ht
 
 /* The category the broker announces when it accepts the offer: the plan's,
  * except that a self-service call is only recategorised when it ends in the
- * IVR, so its offer is not checked. */
+ * IVR, so its offer is not checked. Keeps the queue for messages. */
 static void sim_check_offer_answer(struct sim_call *call, const struct httpc_response *r)
 {
 	struct sim *s = call->sim;
-
-	if (call->plan.outcome == REPLAY_OUTCOME_SELF_SERVICE)
-		return;
 	json_t *root = json_loadb(r->body, r->body_len, 0, NULL);
+
+	snprintf(call->queue, sizeof call->queue, "%s",
+		 sim_or(json_string_value(json_object_get(root, "queue")), "?"));
 	const char *got = json_string_value(json_object_get(root, "category"));
 	const char *want = category_name(call->plan.category);
-	if (got != NULL && strcmp(got, want) != 0) {
+	if (call->plan.outcome != REPLAY_OUTCOME_SELF_SERVICE && got != NULL &&
+	    strcmp(got, want) != 0) {
 		s->mismatches++;
 		if (s->mismatches <= SIM_MISMATCH_REPORTS)
 			fprintf(stderr,
@@ -484,12 +661,117 @@ static void sim_check_offer_answer(struct sim_call *call, const struct httpc_res
 	json_decref(root);
 }
 
-static void sim_on_retry_timer(evutil_socket_t fd, short what, void *arg)
+/* --- answering: connect, ring, call.answered ---------------------------------- */
+
+/* The agent rings for a moment before answering: up to --ring-delay-ms,
+ * spread over the calls by their index. */
+static int64_t sim_ring_delay_ms(const struct sim_call *call)
 {
-	struct sim_call *call = arg;
-	if (!call->sim->failed)
-		sim_send(call);
+	uint64_t spread = call->plan.index * UINT64_C(0x9e3779b97f4a7c15);
+	return (int64_t)((spread >> 33) % (uint64_t)(call->sim->ring_delay_ms + 1));
 }
+
+static void sim_ring(struct sim_call *call, const char *agent)
+{
+	snprintf(call->agent, sizeof call->agent, "%s", agent);
+	call->connect_agent[0] = '\0';
+	simagents_offered(call->sim->agents, call->plan.centre_index, agent);
+	sim_call_set_state(call, SIM_CALL_RINGING);
+	sim_call_start_timer(call, sim_ring_delay_ms(call));
+}
+
+/* The next event is call.answered: it needs the agent from a connect. */
+static void sim_await_connect(struct sim_call *call)
+{
+	if (call->connect_agent[0] != '\0') {
+		char agent[SIMAGENTS_ID_MAX];
+		snprintf(agent, sizeof agent, "%s", call->connect_agent);
+		sim_ring(call, agent);
+		return;
+	}
+	sim_call_set_state(call, SIM_CALL_AWAIT_CONNECT);
+	sim_call_start_timer(call, (int64_t)call->sim->answer_timeout_s * 1000);
+}
+
+/* Whether the plan still has call.answered to send for this call (it is
+ * being sent counts too). */
+static bool sim_call_answer_pending(const struct sim_call *call)
+{
+	if (call->plan.outcome != REPLAY_OUTCOME_HANDLED)
+		return false;
+	for (size_t i = call->event; i < call->plan.n_events; i++)
+		if (call->plan.events[i].type == REPLAY_EVENT_ANSWERED)
+			return true;
+	return false;
+}
+
+/* The broker picked agent for call_id: answer it, unless the plan does not
+ * answer the call (abandoned, self-service: the broker cancels the offer
+ * when the caller leaves) or it is answered already (a connect repeated
+ * after the stream reconnected). */
+static void sim_on_connect(struct sim *s, size_t centre_index, const char *call_id,
+			   const char *agent)
+{
+	struct sim_call *call = strmap_get(s->calls, call_id, strlen(call_id));
+
+	if (call == NULL || call->plan.centre_index != centre_index ||
+	    !sim_call_answer_pending(call)) {
+		s->connects_ignored++;
+		return;
+	}
+	s->connects++;
+	switch (call->state) {
+	case SIM_CALL_AWAIT_CONNECT:
+		sim_ring(call, agent);
+		break;
+	case SIM_CALL_RINGING:
+		/* The same offer again, or a new one after a cancel we missed. */
+		snprintf(call->agent, sizeof call->agent, "%s", agent);
+		break;
+	case SIM_CALL_SENDING:
+		/* Its offer's answer has not come yet, or its call.answered is on
+		 * its way: the latest connect is kept for when it is needed. */
+		snprintf(call->connect_agent, sizeof call->connect_agent, "%s", agent);
+		break;
+	}
+}
+
+/* The broker withdrew the offer of call_id to agent (ring timeout, caller
+ * gone): forget it, and wait for the next connect if it was the one. */
+static void sim_on_cancel(struct sim *s, const char *call_id, const char *agent)
+{
+	struct sim_call *call = strmap_get(s->calls, call_id, strlen(call_id));
+
+	s->cancels++;
+	if (call == NULL || agent == NULL)
+		return;
+	if (strcmp(call->connect_agent, agent) == 0)
+		call->connect_agent[0] = '\0';
+	if (call->state == SIM_CALL_RINGING && strcmp(call->agent, agent) == 0)
+		sim_await_connect(call);
+}
+
+/* A call left its queue. Into another queue: its connect will come from
+ * there. Back to the IVR or to a callback: the plan answers it, so the
+ * export could not match; the run stops and says why. */
+static void sim_on_overflow(struct sim *s, const char *call_id, const char *target)
+{
+	struct sim_call *call = strmap_get(s->calls, call_id, strlen(call_id));
+
+	s->overflows++;
+	if (call == NULL || !sim_call_answer_pending(call) || target == NULL ||
+	    strcmp(target, "queue") == 0)
+		return;
+	fprintf(stderr,
+		"hotline-sim: call %s of centre %s waited too long in queue %s and overflowed to "
+		"%s, but the plan has an agent answer it; the export could not match the "
+		"profile. Give the centres more agents (--agents, and as many in "
+		"`hotline-admin agent pool --count`) or check that they are ready\n",
+		call_id, call->plan.centre, call->queue, target);
+	sim_fail(s);
+}
+
+/* --- sending events ---------------------------------------------------------------- */
 
 /*
  * Decides what a failed attempt means. Transport failures, 5xx and 429 are
@@ -499,66 +781,96 @@ static void sim_on_retry_timer(evutil_socket_t fd, short what, void *arg)
 static void sim_retry_or_fail(struct sim_call *call, const struct httpc_response *r)
 {
 	struct sim *s = call->sim;
-	const struct replay_event *ev = &call->plan.events[call->event];
-	const bool retryable = r->status == 0 || r->status >= 500 || r->status == 429;
-	const int64_t now = sim_monotonic_usec();
+	const enum replay_event_type type = sim_call_event_type(call);
 	char what[256];
 
-	if (r->status == 0)
-		snprintf(what, sizeof what, "%s", r->failure != NULL ? r->failure : "no response");
-	else
-		snprintf(what, sizeof what, "HTTP %d", r->status);
-
-	if (!retryable) {
+	simretry_describe(r, what, sizeof what);
+	if (!simretry_retryable(r)) {
 		fprintf(stderr,
 			"hotline-sim: event %s (%s of call %s, centre %s) was refused: %s: %.*s\n",
-			call->event_id, replay_event_type_name(ev->type), call->plan.call_id,
-			call->plan.centre, what, (int)(r->body_len > 2000 ? 2000 : r->body_len),
-			r->body);
+			call->event_id, replay_event_type_name(type), call->plan.call_id,
+			call->plan.centre, what, simretry_body_len(r, 2000), r->body);
 		sim_fail(s);
 		return;
 	}
-	if (call->first_failure_usec == 0)
-		call->first_failure_usec = now;
-	int64_t failing_ms = (now - call->first_failure_usec) / 1000;
-	int64_t budget_ms = (int64_t)s->retry_for_s * 1000 - failing_ms;
-	if (budget_ms <= 0) {
+	int64_t delay_ms = simretry_delay_ms(&call->retry, r, s->retry_for_s, simretry_now_usec());
+	if (delay_ms < 0) {
 		fprintf(stderr,
 			"hotline-sim: event %s (%s of call %s) still failing after %d s of retries; "
 			"last: %s%s%.*s\n",
-			call->event_id, replay_event_type_name(ev->type), call->plan.call_id,
+			call->event_id, replay_event_type_name(type), call->plan.call_id,
 			s->retry_for_s, what, r->body_len > 0 ? ": " : "",
-			(int)(r->body_len > 2000 ? 2000 : r->body_len), r->body);
+			simretry_body_len(r, 2000), r->body);
 		sim_fail(s);
 		return;
 	}
-	int64_t delay_ms;
-	if (r->retry_after_s >= 0) {
-		delay_ms = (int64_t)r->retry_after_s * 1000;
-	} else {
-		unsigned shift = call->failures < 6 ? call->failures : 6;
-		delay_ms = (int64_t)SIM_BACKOFF_FIRST_MS << shift;
-		if (delay_ms > SIM_BACKOFF_MAX_MS)
-			delay_ms = SIM_BACKOFF_MAX_MS;
-	}
-	if (delay_ms > budget_ms)
-		delay_ms = budget_ms;
-	call->failures++;
 	s->retries++;
 	/* The first few retries of the run are told; after that only events
 	 * that keep failing, and the counts in the summary. */
-	if (s->retries <= SIM_RETRY_REPORTS || call->failures % 20 == 0)
+	if (s->retries <= SIM_RETRY_REPORTS || call->retry.failures % 20 == 0)
 		fprintf(stderr,
 			"hotline-sim: event %s (%s of call %s): %s; retry %u in %" PRId64 " ms%s\n",
-			call->event_id, replay_event_type_name(ev->type), call->plan.call_id, what,
-			call->failures, delay_ms,
+			call->event_id, replay_event_type_name(type), call->plan.call_id, what,
+			call->retry.failures, delay_ms,
 			s->retries == SIM_RETRY_REPORTS ? " (further retries are only counted)" :
 							  "");
-	struct timeval tv = {.tv_sec = delay_ms / 1000, .tv_usec = (delay_ms % 1000) * 1000};
-	if (evtimer_add(call->retry_timer, &tv) != 0) {
-		fprintf(stderr, "hotline-sim: cannot schedule a retry of event %s\n",
-			call->event_id);
-		sim_fail(s);
+	sim_call_start_timer(call, delay_ms);
+}
+
+/* A 409 to call.answered that is not our own earlier answer: the offer moved
+ * on (rung out, or the broker restarted without it). The call waits for the
+ * next connect; the event id is reused, since the broker recorded nothing. */
+static void sim_offer_withdrawn(struct sim_call *call, const struct httpc_response *r)
+{
+	struct sim *s = call->sim;
+
+	s->offers_withdrawn++;
+	if (sim_tell_oddity(s))
+		fprintf(stderr,
+			"hotline-sim: call.answered of call %s by %s was refused (%.*s); waiting for "
+			"the next connect\n",
+			call->plan.call_id, call->agent, simretry_body_len(r, 300), r->body);
+	simretry_reset(&call->retry);
+	sim_await_connect(call);
+}
+
+/* About one answered call in SIM_DISPOSITION_EVERY gets a disposition at
+ * wrap-up, by the agent who answered it; the others none. */
+static const char *sim_disposition(const struct sim_call *call)
+{
+	return call->plan.index % SIM_DISPOSITION_EVERY == 3 ? SIM_DISPOSITION : NULL;
+}
+
+/* What an accepted event means for the agents. */
+static void sim_event_done(struct sim_call *call, const struct httpc_response *r)
+{
+	struct sim *s = call->sim;
+	const size_t centre = call->plan.centre_index;
+
+	switch (sim_call_event_type(call)) {
+	case REPLAY_EVENT_OFFERED:
+		sim_check_offer_answer(call, r);
+		break;
+	case REPLAY_EVENT_ANSWERED:
+		simagents_call_answered(s->agents, centre, call->agent);
+		break;
+	case REPLAY_EVENT_TRANSFERRED:
+		/* The answering agent's part ends here, and so its wrap-up. */
+		simagents_call_transferred(s->agents, centre, call->agent, call->to_agent,
+					   call->plan.call_id, sim_disposition(call));
+		snprintf(call->agent, sizeof call->agent, "%s", call->to_agent);
+		break;
+	case REPLAY_EVENT_ENDED:
+		/* A transferred call was wrapped up at its transfer; its target
+		 * was never the distributor's (if the broker made it wrap up all
+		 * the same, its stream says so and it goes ready from there). */
+		if (call->plan.outcome == REPLAY_OUTCOME_HANDLED && call->plan.transfer_agent == 0)
+			simagents_call_ended(s->agents, centre, call->agent, call->plan.call_id,
+					     sim_disposition(call));
+		break;
+	case REPLAY_EVENT_IVR_COMPLETED:
+	case REPLAY_EVENT_ABANDONED:
+		break;
 	}
 }
 
@@ -571,6 +883,10 @@ static void sim_on_answer(const struct httpc_response *r, void *arg)
 	if (s->failed || s->interrupted)
 		return;
 	bool ok = r->status == 200 || (r->status == 409 && sim_is_identical_result(call, r));
+	if (!ok && r->status == 409 && sim_call_event_type(call) == REPLAY_EVENT_ANSWERED) {
+		sim_offer_withdrawn(call, r);
+		return;
+	}
 	if (!ok) {
 		sim_retry_or_fail(call, r);
 		return;
@@ -578,13 +894,14 @@ static void sim_on_answer(const struct httpc_response *r, void *arg)
 	s->events_ok++;
 	if (r->idempotent_replay)
 		s->events_replayed++;
-	if (call->plan.events[call->event].type == REPLAY_EVENT_OFFERED)
-		sim_check_offer_answer(call, r);
-	call->failures = 0;
-	call->first_failure_usec = 0;
+	sim_event_done(call, r);
+	simretry_reset(&call->retry);
 	call->event++;
 	if (call->event < call->plan.n_events) {
-		sim_send(call);
+		if (sim_call_event_type(call) == REPLAY_EVENT_ANSWERED)
+			sim_await_connect(call);
+		else
+			sim_send(call);
 		return;
 	}
 	s->calls_done++;
@@ -594,24 +911,42 @@ static void sim_on_answer(const struct httpc_response *r, void *arg)
 	sim_fill(s);
 }
 
+/* Formats the current event: the plan's, with the agents of the pool. */
+static int sim_format(struct sim_call *call)
+{
+	struct sim *s = call->sim;
+
+	if (sim_call_event_type(call) == REPLAY_EVENT_TRANSFERRED &&
+	    simagents_transfer_target(s->agents, call->plan.centre_index, call->agent,
+				      call->plan.transfer_agent, call->to_agent) != 0) {
+		fprintf(stderr,
+			"hotline-sim: call %s is transferred, and its centre has no other "
+			"agent to take it\n",
+			call->plan.call_id);
+		return -1;
+	}
+	int n = replay_format_event_as(&call->plan, call->event, call->agent, call->to_agent,
+				       call->body, sizeof call->body);
+	if (n < 0) {
+		fprintf(stderr, "hotline-sim: event %zu of call %s does not fit in %d bytes\n",
+			call->event + 1, call->plan.call_id, SIM_BODY_MAX);
+		return -1;
+	}
+	call->body_len = (size_t)n;
+	replay_event_id(&call->plan, call->event, call->event_id);
+	return 0;
+}
+
 /* Sends (or resends) the call's current event; the body is formatted once
  * per event so that every retry carries the same bytes. */
 static void sim_send(struct sim_call *call)
 {
 	struct sim *s = call->sim;
 
-	if (call->failures == 0) {
-		int n = replay_format_event(&call->plan, call->event, call->body,
-					    sizeof call->body);
-		if (n < 0) {
-			fprintf(stderr,
-				"hotline-sim: event %zu of call %s does not fit in %d bytes\n",
-				call->event + 1, call->plan.call_id, SIM_BODY_MAX);
-			sim_fail(s);
-			return;
-		}
-		call->body_len = (size_t)n;
-		replay_event_id(&call->plan, call->event, call->event_id);
+	sim_call_set_state(call, SIM_CALL_SENDING);
+	if (call->retry.failures == 0 && sim_format(call) != 0) {
+		sim_fail(s);
+		return;
 	}
 	int rc = httpc_post_json(s->http, SIM_EVENTS_PATH, call->body, call->body_len,
 				 sim_on_answer, call);
@@ -622,8 +957,31 @@ static void sim_send(struct sim_call *call)
 	}
 }
 
-/* Starts planned calls while slots are free; ends the loop when the plan is
- * exhausted and the last call finished. */
+static void sim_on_call_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_call *call = arg;
+	struct sim *s = call->sim;
+
+	if (s->failed)
+		return;
+	switch (call->state) {
+	case SIM_CALL_SENDING: /* the wait before a retry is over */
+	case SIM_CALL_RINGING: /* the agent picks up */
+		sim_send(call);
+		break;
+	case SIM_CALL_AWAIT_CONNECT:
+		fprintf(stderr,
+			"hotline-sim: call %s of centre %s has waited %d s in queue %s without a "
+			"connect: no agent of the pool took it. Are the agents logged in and ready, "
+			"with the skill that queue needs (conf/queues.yaml)?\n",
+			call->plan.call_id, call->plan.centre, s->answer_timeout_s, call->queue);
+		sim_fail(s);
+		break;
+	}
+}
+
+/* Starts planned calls while slots are free; once the plan is exhausted and
+ * the last call finished, the agents log out. */
 static void sim_fill(struct sim *s)
 {
 	while (!s->failed && !s->plan_exhausted && s->free_slots != NULL) {
@@ -635,22 +993,184 @@ static void sim_fill(struct sim *s)
 		s->free_slots = call->next_free;
 		s->active++;
 		call->event = 0;
-		call->failures = 0;
-		call->first_failure_usec = 0;
+		call->agent[0] = call->to_agent[0] = call->connect_agent[0] = '\0';
+		snprintf(call->queue, sizeof call->queue, "?");
+		simretry_reset(&call->retry);
+		if (strmap_put(s->calls, call->plan.call_id, strlen(call->plan.call_id), call) !=
+		    0) {
+			fprintf(stderr, "hotline-sim: out of memory\n");
+			sim_fail(s);
+			return;
+		}
 		sim_send(call);
 	}
-	if (s->plan_exhausted && s->active == 0)
-		sim_stop(s);
+	if (s->plan_exhausted && s->active == 0 && !s->finishing && !s->failed) {
+		s->finishing = true;
+		simagents_finish(s->agents);
+	}
+}
+
+/* --- the command streams -------------------------------------------------------------- */
+
+static void sim_on_command(const char *event, const char *data, size_t len, void *arg)
+{
+	struct sim_gateway *gw = arg;
+	struct sim *s = gw->sim;
+
+	if (s->failed || s->interrupted)
+		return;
+	json_t *o = json_loadb(data, len, 0, NULL);
+	const char *call_id = json_string_value(json_object_get(o, "call_id"));
+	const char *agent = json_string_value(json_object_get(o, "agent"));
+	if (strcmp(event, "connect") == 0 && call_id != NULL && agent != NULL) {
+		sim_on_connect(s, gw->centre_index, call_id, agent);
+	} else if (strcmp(event, "cancel") == 0 && call_id != NULL) {
+		sim_on_cancel(s, call_id, agent);
+	} else if (strcmp(event, "overflow") == 0 && call_id != NULL) {
+		sim_on_overflow(s, call_id, json_string_value(json_object_get(o, "target")));
+	} else if (strcmp(event, "dial") == 0) {
+		/* The callback's call is between the agent and the caller; the
+		 * agent's side (accept, finish) is simagents.c's. */
+		s->dials++;
+	} else if (strcmp(event, "connect") == 0 || strcmp(event, "cancel") == 0 ||
+		   strcmp(event, "overflow") == 0) {
+		if (sim_tell_oddity(s))
+			fprintf(stderr, "hotline-sim: a %s command without its fields: %.200s\n",
+				event, data);
+	}
+	json_decref(o);
+}
+
+static void sim_begin(struct sim *s);
+
+static void sim_on_command_stream(enum ssec_state state, const char *detail, void *arg)
+{
+	struct sim_gateway *gw = arg;
+	struct sim *s = gw->sim;
+	const char *centre = replay_centre_code(s->plan, gw->centre_index);
+
+	switch (state) {
+	case SSEC_CONNECTED:
+		if (!gw->ever_connected) {
+			gw->ever_connected = true;
+			s->gateways_connected++;
+			sim_begin(s);
+		}
+		break;
+	case SSEC_DISCONNECTED:
+		s->stream_drops++;
+		break;
+	case SSEC_UNAUTHORISED:
+		fprintf(stderr,
+			"hotline-sim: the broker refused the command stream of centre %s (%s): is "
+			"the gateway secret the broker's auth.gateway_secret?\n",
+			centre, detail);
+		sim_fail(s);
+		break;
+	}
+}
+
+static int sim_open_command_streams(struct sim *s, const char *url, const char *secret)
+{
+	char path[sizeof SIM_COMMANDS_PATH + 64], err[512];
+	const struct ssec_auth auth = {SSEC_AUTH_SIGNED, secret};
+
+	s->n_gateways = replay_centre_count(s->plan);
+	s->gateways = calloc(s->n_gateways, sizeof *s->gateways);
+	if (s->gateways == NULL) {
+		fprintf(stderr, "hotline-sim: out of memory\n");
+		return -1;
+	}
+	for (size_t i = 0; i < s->n_gateways; i++) {
+		struct sim_gateway *gw = &s->gateways[i];
+		gw->sim = s;
+		gw->centre_index = i;
+		/* Centre codes are of [a-z0-9_-] (replay_new checked): no escaping. */
+		snprintf(path, sizeof path, "%s%s", SIM_COMMANDS_PATH,
+			 replay_centre_code(s->plan, i));
+		gw->stream = ssec_new(s->base, url, path, &auth, sim_on_command,
+				      sim_on_command_stream, gw, err, sizeof err);
+		if (gw->stream == NULL) {
+			fprintf(stderr, "hotline-sim: --url: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- start and end --------------------------------------------------------------------- */
+
+/* Calls start once every agent is ready and every command stream is open. */
+static void sim_begin(struct sim *s)
+{
+	if (s->begun || s->failed || !s->agents_ready || s->gateways_connected < s->n_gateways)
+		return;
+	s->begun = true;
+	evtimer_del(s->startup_timer);
+	s->started_usec = simretry_now_usec();
+	sim_fill(s);
+}
+
+static void sim_on_agents_ready(void *arg)
+{
+	struct sim *s = arg;
+	s->agents_ready = true;
+	sim_begin(s);
+}
+
+static void sim_on_agents_finished(void *arg)
+{
+	struct sim *s = arg;
+	s->finished = true;
+	sim_stop(s);
+}
+
+static void sim_on_agents_failed(void *arg)
+{
+	sim_fail(arg);
+}
+
+static bool sim_call_in_progress(const char *call_id, void *arg)
+{
+	struct sim *s = arg;
+	return strmap_get(s->calls, call_id, strlen(call_id)) != NULL;
+}
+
+/* The agents and streams did not come up within --retry-for: say which. */
+static void sim_on_startup_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim *s = arg;
+	char agents[512];
+
+	simagents_describe_waiting(s->agents, agents, sizeof agents);
+	for (size_t i = 0; i < s->n_gateways; i++) {
+		const struct sim_gateway *gw = &s->gateways[i];
+		if (!gw->ever_connected) {
+			fprintf(stderr,
+				"hotline-sim: the command stream of centre %s did not open in %d s: "
+				"%s\n",
+				replay_centre_code(s->plan, i), s->retry_for_s,
+				ssec_err(gw->stream) != 0 ? ssec_errstr(gw->stream) : "no answer");
+			break;
+		}
+	}
+	fprintf(stderr, "hotline-sim: not started after %d s: %s\n", s->retry_for_s, agents);
+	sim_fail(s);
 }
 
 static void sim_print_progress(const struct sim *s, FILE *f)
 {
-	double elapsed = (double)(sim_monotonic_usec() - s->started_usec) / 1e6;
+	int64_t since = s->begun ? s->started_usec : s->setup_usec;
+	double elapsed = (double)(simretry_now_usec() - since) / 1e6;
+	struct simagents_counts a;
+
+	simagents_counts(s->agents, &a);
 	fprintf(f,
 		"hotline-sim: %" PRIu64 "/%" PRId64 " calls, %" PRIu64 " events, %.0f events/s, "
-		"%" PRIu64 " retries, %.1f s\n",
+		"%" PRIu64 " retries, %u/%u agents logged in, %" PRIu64 " callbacks, %.1f s%s\n",
 		s->calls_done, s->planned_calls, s->events_ok,
-		elapsed > 0 ? (double)s->events_ok / elapsed : 0.0, s->retries, elapsed);
+		elapsed > 0 ? (double)s->events_ok / elapsed : 0.0, s->retries, a.logged_in,
+		a.agents, a.callbacks, elapsed, s->begun ? "" : " (logging the agents in)");
 }
 
 static void sim_on_progress(evutil_socket_t fd, short what, void *arg)
@@ -666,22 +1186,126 @@ static void sim_on_signal(evutil_socket_t fd, short what, void *arg)
 	sim_stop(s);
 }
 
+/* Every agent keeps a stream open, and each centre a command stream: raise
+ * the limit on open files to what that needs, within the hard limit. */
+static int sim_raise_file_limit(const struct sim_options *o, size_t n_centres)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)o->connections + (rlim_t)n_centres * (o->agents + 1) + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		fprintf(stderr,
+			"hotline-sim: %zu centres of %u agents and %u connections need %llu open "
+			"files; the limit is %llu (ulimit -n)\n",
+			n_centres, o->agents, o->connections, (unsigned long long)need,
+			(unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		fprintf(stderr, "hotline-sim: cannot raise the limit on open files to %llu: %s\n",
+			(unsigned long long)need, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void sim_free(struct sim *s)
 {
+	/* The pool first: its requests point at calls and agents. */
+	httpc_free(s->http);
+	for (size_t i = 0; s->gateways != NULL && i < s->n_gateways; i++)
+		ssec_free(s->gateways[i].stream);
+	free(s->gateways);
+	simagents_free(s->agents);
 	for (size_t i = 0; s->slots != NULL && i < s->n_slots; i++)
-		if (s->slots[i].retry_timer != NULL)
-			event_free(s->slots[i].retry_timer);
+		if (s->slots[i].timer != NULL)
+			event_free(s->slots[i].timer);
 	free(s->slots);
+	strmap_free(s->calls);
 	if (s->progress_timer != NULL)
 		event_free(s->progress_timer);
+	if (s->startup_timer != NULL)
+		event_free(s->startup_timer);
 	if (s->sigint_event != NULL)
 		event_free(s->sigint_event);
 	if (s->sigterm_event != NULL)
 		event_free(s->sigterm_event);
-	httpc_free(s->http);
 	replay_free(s->plan);
 	if (s->base != NULL)
 		event_base_free(s->base);
+}
+
+static void sim_print_summary(const struct sim *s, bool complete)
+{
+	double elapsed = s->begun ? (double)(simretry_now_usec() - s->started_usec) / 1e6 : 0.0;
+	struct simagents_counts a;
+
+	printf("hotline-sim: %s %" PRIu64 " of %" PRId64 " calls (%" PRIu64 " accepted, %" PRIu64
+	       " abandoned) in %zu centres, %" PRIu64 " events (%" PRIu64
+	       " idempotent replays), %" PRIu64 " retries, %.1f s, %.0f events/s; "
+	       "bookings and work orders are not replayed yet (later features)\n",
+	       complete ? "replayed" : "INCOMPLETE:", s->calls_done, s->planned_calls,
+	       s->calls_done - s->calls_abandoned, s->calls_abandoned, replay_centre_count(s->plan),
+	       s->events_ok, s->events_replayed, s->retries, elapsed,
+	       elapsed > 0 ? (double)s->events_ok / elapsed : 0.0);
+	simagents_counts(s->agents, &a);
+	printf("hotline-sim: agents: %u in %zu centres (%u still logged in), %" PRIu64
+	       " calls answered, %" PRIu64 " transferred, %" PRIu64 " dispositions, %" PRIu64
+	       " callbacks handled, %" PRIu64 " back from no_answer, %" PRIu64
+	       " logins; commands: %" PRIu64 " connects (%" PRIu64 " ignored), %" PRIu64
+	       " offers withdrawn, %" PRIu64 " cancels, %" PRIu64 " overflows, %" PRIu64
+	       " dials; %" PRIu64 " agent retries, %" PRIu64 " agent requests moot, %" PRIu64
+	       " stream drops\n",
+	       a.agents, replay_centre_count(s->plan), a.logged_in, a.calls, a.transfers,
+	       a.dispositions, a.callbacks, a.no_answer, a.logins, s->connects, s->connects_ignored,
+	       s->offers_withdrawn, s->cancels, s->overflows, s->dials, a.retries, a.refused,
+	       s->stream_drops);
+	if (s->mismatches > 0)
+		printf("hotline-sim: %" PRIu64 " calls were classified differently from the plan; "
+		       "the export will not match\n",
+		       s->mismatches);
+}
+
+/* The loop's events: a timer per call slot, the signals, the progress line,
+ * the startup deadline. Returns 0, or -1 after saying why. */
+static int sim_setup_events(struct sim *s, const struct sim_options *o)
+{
+	for (size_t i = s->n_slots; i-- > 0;) {
+		struct sim_call *call = &s->slots[i];
+		call->sim = s;
+		call->timer = evtimer_new(s->base, sim_on_call_timer, call);
+		if (call->timer == NULL) {
+			fprintf(stderr, "hotline-sim: out of memory\n");
+			return -1;
+		}
+		call->next_free = s->free_slots;
+		s->free_slots = call;
+	}
+	s->sigint_event = evsignal_new(s->base, SIGINT, sim_on_signal, s);
+	s->sigterm_event = evsignal_new(s->base, SIGTERM, sim_on_signal, s);
+	if (s->sigint_event == NULL || s->sigterm_event == NULL ||
+	    evsignal_add(s->sigint_event, NULL) != 0 || evsignal_add(s->sigterm_event, NULL) != 0) {
+		fprintf(stderr, "hotline-sim: cannot install signal handlers\n");
+		return -1;
+	}
+	struct timeval startup = {.tv_sec = o->retry_for_s > 0 ? o->retry_for_s : 1, .tv_usec = 0};
+	s->startup_timer = evtimer_new(s->base, sim_on_startup_timeout, s);
+	if (s->startup_timer == NULL || evtimer_add(s->startup_timer, &startup) != 0) {
+		fprintf(stderr, "hotline-sim: cannot start the startup timer\n");
+		return -1;
+	}
+	if (o->progress) {
+		struct timeval second = {.tv_sec = 1, .tv_usec = 0};
+		s->progress_timer = event_new(s->base, -1, EV_PERSIST, sim_on_progress, s);
+		if (s->progress_timer == NULL || evtimer_add(s->progress_timer, &second) != 0) {
+			fprintf(stderr, "hotline-sim: cannot start the progress timer\n");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int sim_replay(struct sim_options *o)
@@ -690,11 +1314,20 @@ static int sim_replay(struct sim_options *o)
 	struct event_config *cfg = NULL;
 	struct sim s = {0};
 	char secret[SIM_SECRET_MAX];
+	char password[SIM_PASSWORD_MAX + 3]; /* its line, "\r\n" and the NUL */
 	char err[1024];
+	const char **centres = NULL;
 	int rc = SIM_EXIT_USAGE;
 
+	secret[0] = password[0] = '\0';
 	if (o->url == NULL) {
 		fprintf(stderr, "hotline-sim: replay needs --url http://HOST:PORT\n");
+		goto done;
+	}
+	if (o->agent_password_file == NULL) {
+		fprintf(stderr,
+			"hotline-sim: replay needs --agent-password-file FILE, the password "
+			"the agent pools were provisioned with (hotline-admin agent pool)\n");
 		goto done;
 	}
 	if (timeutil_set_zone(o->zone) != 0) {
@@ -703,7 +1336,8 @@ static int sim_replay(struct sim_options *o)
 			o->zone);
 		goto done;
 	}
-	if (sim_read_secret(o->secret_file, secret, sizeof secret) != 0)
+	if (sim_read_secret(o->secret_file, secret, sizeof secret) != 0 ||
+	    sim_read_password(o->agent_password_file, password, sizeof password) != 0)
 		goto done;
 	if (auth_init() != 0) {
 		fprintf(stderr, "hotline-sim: cannot initialise libsodium\n");
@@ -719,6 +1353,8 @@ static int sim_replay(struct sim_options *o)
 		goto done;
 	}
 	if (o->expect_out != NULL && sim_write_expectation(o->expect_out, scaled) != 0)
+		goto done;
+	if (sim_raise_file_limit(o, replay_centre_count(s.plan)) != 0)
 		goto done;
 
 	rc = SIM_EXIT_FAILED;
@@ -737,74 +1373,71 @@ static int sim_replay(struct sim_options *o)
 	}
 	s.http = httpc_new(s.base, o->url, secret, o->connections, o->timeout_s * 1000, err,
 			   sizeof err);
-	sodium_memzero(secret, sizeof secret);
 	if (s.http == NULL) {
 		fprintf(stderr, "hotline-sim: %s\n", err);
 		rc = SIM_EXIT_USAGE;
 		goto done;
 	}
 	s.retry_for_s = o->retry_for_s;
+	s.ring_delay_ms = o->ring_delay_ms;
+	s.answer_timeout_s = o->answer_timeout_s;
 	s.planned_calls = replay_planned_calls(s.plan);
 	/* Two calls per connection keep every connection busy while some calls
-	 * wait between a failure and its retry. */
+	 * wait between a failure and its retry, or for their connect. */
 	s.n_slots = (size_t)o->connections * 2;
 	s.slots = calloc(s.n_slots, sizeof *s.slots);
-	if (s.slots == NULL) {
+	s.calls = strmap_new();
+	centres = calloc(replay_centre_count(s.plan), sizeof *centres);
+	if (s.slots == NULL || s.calls == NULL || centres == NULL) {
 		fprintf(stderr, "hotline-sim: out of memory\n");
 		goto done;
 	}
-	for (size_t i = s.n_slots; i-- > 0;) {
-		struct sim_call *call = &s.slots[i];
-		call->sim = &s;
-		call->retry_timer = evtimer_new(s.base, sim_on_retry_timer, call);
-		if (call->retry_timer == NULL) {
-			fprintf(stderr, "hotline-sim: out of memory\n");
-			goto done;
-		}
-		call->next_free = s.free_slots;
-		s.free_slots = call;
-	}
-	s.sigint_event = evsignal_new(s.base, SIGINT, sim_on_signal, &s);
-	s.sigterm_event = evsignal_new(s.base, SIGTERM, sim_on_signal, &s);
-	if (s.sigint_event == NULL || s.sigterm_event == NULL ||
-	    evsignal_add(s.sigint_event, NULL) != 0 || evsignal_add(s.sigterm_event, NULL) != 0) {
-		fprintf(stderr, "hotline-sim: cannot install signal handlers\n");
+	for (size_t i = 0; i < replay_centre_count(s.plan); i++)
+		centres[i] = replay_centre_code(s.plan, i);
+	struct simagents_options ao = {
+		.base = s.base,
+		.http = s.http,
+		.url = o->url,
+		.centres = centres,
+		.n_centres = replay_centre_count(s.plan),
+		.per_centre = o->agents,
+		.prefix = o->agent_prefix,
+		.password = password,
+		.retry_for_s = o->retry_for_s,
+		.hooks = {.failed = sim_on_agents_failed,
+			  .all_ready = sim_on_agents_ready,
+			  .finished = sim_on_agents_finished,
+			  .call_in_progress = sim_call_in_progress,
+			  .arg = &s},
+	};
+	s.agents = simagents_new(&ao, err, sizeof err);
+	sodium_memzero(password, sizeof password);
+	if (s.agents == NULL) {
+		fprintf(stderr, "hotline-sim: %s\n", err);
+		rc = SIM_EXIT_USAGE;
 		goto done;
 	}
-	if (o->progress) {
-		struct timeval second = {.tv_sec = 1, .tv_usec = 0};
-		s.progress_timer = event_new(s.base, -1, EV_PERSIST, sim_on_progress, &s);
-		if (s.progress_timer == NULL || evtimer_add(s.progress_timer, &second) != 0) {
-			fprintf(stderr, "hotline-sim: cannot start the progress timer\n");
-			goto done;
-		}
-	}
+	if (sim_open_command_streams(&s, o->url, secret) != 0)
+		goto done;
+	sodium_memzero(secret, sizeof secret);
+	if (sim_setup_events(&s, o) != 0)
+		goto done;
 
-	s.started_usec = sim_monotonic_usec();
-	sim_fill(&s);
-	if (!(s.plan_exhausted && s.active == 0) && !s.failed)
-		event_base_dispatch(s.base);
+	s.setup_usec = simretry_now_usec();
+	simagents_start(s.agents);
+	event_base_dispatch(s.base);
 
-	double elapsed = (double)(sim_monotonic_usec() - s.started_usec) / 1e6;
-	bool complete = !s.failed && !s.interrupted && s.plan_exhausted && s.active == 0;
-	printf("hotline-sim: %s %" PRIu64 " of %" PRId64 " calls (%" PRIu64 " accepted, %" PRIu64
-	       " abandoned) in %zu centres, %" PRIu64 " events (%" PRIu64
-	       " idempotent replays), %" PRIu64 " retries, %.1f s, %.0f events/s; "
-	       "bookings and work orders are not replayed yet (later features)\n",
-	       complete ? "replayed" : "INCOMPLETE:", s.calls_done, s.planned_calls,
-	       s.calls_done - s.calls_abandoned, s.calls_abandoned, replay_centre_count(s.plan),
-	       s.events_ok, s.events_replayed, s.retries, elapsed,
-	       elapsed > 0 ? (double)s.events_ok / elapsed : 0.0);
-	if (s.mismatches > 0)
-		printf("hotline-sim: %" PRIu64 " calls were classified differently from the plan; "
-		       "the export will not match\n",
-		       s.mismatches);
+	bool complete = !s.failed && !s.interrupted && s.plan_exhausted && s.active == 0 &&
+			s.finished;
+	sim_print_summary(&s, complete);
 	fflush(stdout);
 	rc = complete ? SIM_EXIT_OK : SIM_EXIT_FAILED;
 
 done:
 	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(password, sizeof password);
 	sim_free(&s);
+	free(centres);
 	if (cfg != NULL)
 		event_config_free(cfg);
 	profile_free(scaled);
@@ -821,6 +1454,10 @@ int main(int argc, char **argv)
 		.timeout_s = 30,
 		.zone = SIM_DEFAULT_ZONE,
 		.format = "yaml",
+		.agents = 8,
+		.agent_prefix = "sim-",
+		.ring_delay_ms = 20,
+		.answer_timeout_s = 120,
 	};
 
 	signal(SIGPIPE, SIG_IGN);

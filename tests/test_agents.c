@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "agentpool.h"
 #include "agents.h"
 #include "harness.h"
 
@@ -130,6 +131,63 @@ START_TEST(test_extensions_are_digits_and_names_have_no_control_characters)
 	ck_assert_int_eq(agents_check_centre("nanjing", err, sizeof err), 0);
 	ck_assert_int_eq(agents_check_centre("Nanjing", err, sizeof err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "hotline-admin centre list"));
+}
+END_TEST
+
+/* A pool's ids are padded to three digits, or to the digits of its size. */
+START_TEST(test_pool_ids_are_zero_padded_to_the_size_of_the_pool)
+{
+	char id[AGENTS_ID_MAX + 1];
+
+	ck_assert_int_eq(agentpool_id("sim-", 1, 8, id, sizeof id), 0);
+	ck_assert_str_eq(id, "sim-001");
+	ck_assert_int_eq(agentpool_id("sim-", 999, 999, id, sizeof id), 0);
+	ck_assert_str_eq(id, "sim-999");
+	ck_assert_int_eq(agentpool_id("sim-", 7, 1000, id, sizeof id), 0);
+	ck_assert_str_eq(id, "sim-0007");
+	ck_assert_int_eq(agentpool_id("t", 10000, 10000, id, sizeof id), 0);
+	ck_assert_str_eq(id, "t10000");
+	ck_assert_int_eq(agentpool_id("", 42, AGENTPOOL_MAX, id, sizeof id), 0);
+	ck_assert_str_eq(id, "00042");
+	ck_assert_int_eq(agentpool_id("sim-", 0, 8, id, sizeof id), -EINVAL);
+	ck_assert_int_eq(agentpool_id("sim-", 9, 8, id, sizeof id), -EINVAL);
+	ck_assert_int_eq(agentpool_id("sim-", 1, AGENTPOOL_MAX + 1, id, sizeof id), -EINVAL);
+	ck_assert_int_eq(agentpool_id("sim-", 1, 8, id, 7), -ENAMETOOLONG);
+}
+END_TEST
+
+START_TEST(test_pool_is_checked_before_anything_is_hashed)
+{
+	struct agents_skill skills[2] = {{"booking", 5}, {"crisis", 7}};
+	struct agents_pool p = {.centre = "north",
+				.prefix = "sim-",
+				.count = 8,
+				.first_extension = 7001,
+				.skills = skills,
+				.n_skills = 2};
+	char err[256], prefix[80];
+
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), 0);
+	p.count = 0;
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "a pool has 1 to 99999 agents"));
+	p.count = 8;
+	p.prefix = "sim/";
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "not '/'"));
+	memset(prefix, 'p', 62);
+	prefix[62] = '\0';
+	p.prefix = prefix;
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), -EINVAL);
+	ck_assert_msg(strstr(err, "choose a shorter --prefix") != NULL, "%s", err);
+	p.prefix = "sim-";
+	p.first_extension = 9999999999999999ULL;
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "more than 16 digits"));
+	p.first_extension = 7001;
+	skills[1] = skills[0];
+	ck_assert_int_eq(agents_check_pool(&p, err, sizeof err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "given twice"));
 }
 END_TEST
 
@@ -823,6 +881,150 @@ START_TEST(test_agent_state_log_is_append_only)
 }
 END_TEST
 
+/* The skills every pool agent of these tests gets. */
+#define POOL_SKILLS "booking:5,crisis:7,general:3"
+
+START_TEST(test_pool_creates_numbered_agents_sharing_one_hash)
+{
+	struct admin_result r = admin_run(NULL, "agent", "pool", "--centre", "north", "--count",
+					  "3", "--skills", POOL_SKILLS, "--password-file",
+					  password_file("one", PASSWORD_ONE "\n"), NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	ck_assert_str_eq(r.out, "pool sim-001 .. sim-003 in centre north: 3 agent(s) created, 0 "
+				"already existed\n");
+	admin_result_free(&r);
+
+	r = admin_run(NULL, "agent", "list", "--centre", "north", NULL);
+	ck_assert_str_eq(r.out, "north\tsim-001\tsim-001\t7001\tyes\tbooking:5,crisis:7,general:3\n"
+				"north\tsim-002\tsim-002\t7002\tyes\tbooking:5,crisis:7,general:3\n"
+				"north\tsim-003\tsim-003\t7003\tyes\tbooking:5,crisis:7,general:3\n");
+	admin_result_free(&r);
+	/* Hashed once: one salt, one string, and it verifies. */
+	ck_assert_int_eq(query_int("SELECT count(DISTINCT password_hash) FROM agents"), 1);
+	char *hash = stored_hash("north", "sim-002");
+	ck_assert(hash_accepts(hash, PASSWORD_ONE));
+	free(hash);
+	ck_assert_int_eq(tables_holding(PASSWORD_ONE), 0);
+}
+END_TEST
+
+START_TEST(test_pool_can_be_run_again_and_grown)
+{
+	admin_ok(NULL, "agent", "add", "t002", "--centre", "south", "--name", "Kept",
+		 "--extension", "9002", "--skill", "survey:2", "--password-file",
+		 password_file("two", PASSWORD_TWO));
+	struct admin_result r = admin_run(PASSWORD_ONE "\n", "agent", "pool", "--centre", "south",
+					  "--prefix", "t", "--count", "2", "--first-extension",
+					  "9101", "--skills", "booking:5", "--password-stdin", NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	ck_assert_str_eq(r.out, "pool t001 .. t002 in centre south: 1 agent(s) created, 1 already "
+				"existed\n");
+	admin_result_free(&r);
+	/* The agent that existed keeps its name, extension, skills and password. */
+	r = admin_run(NULL, "agent", "list", "--centre", "south", NULL);
+	ck_assert_str_eq(r.out, "south\tt001\tt001\t9101\tyes\tbooking:5\n"
+				"south\tt002\tKept\t9002\tyes\tsurvey:2\n");
+	admin_result_free(&r);
+	char *hash = stored_hash("south", "t002");
+	ck_assert(hash_accepts(hash, PASSWORD_TWO));
+	free(hash);
+
+	/* Again, bigger: only the new ones are created. */
+	r = admin_run(PASSWORD_ONE "\n", "agent", "pool", "--centre", "south", "--prefix", "t",
+		      "--count", "4", "--first-extension", "9101", "--skills", "booking:5",
+		      "--password-stdin", NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	ck_assert_str_eq(r.out, "pool t001 .. t004 in centre south: 2 agent(s) created, 2 already "
+				"existed\n");
+	admin_result_free(&r);
+	r = admin_run(PASSWORD_ONE "\n", "agent", "pool", "--centre", "south", "--prefix", "t",
+		      "--count", "5", "--first-extension", "9201", "--skills", "booking:5",
+		      "--password-stdin", NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "1 agent(s) created, 4 already existed"));
+	admin_result_free(&r);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents WHERE centre = 'south'"), 5);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents WHERE agent_id = 't005' AND"
+				   " extension = '9205'"),
+			 1);
+	/* The ids are the same in every centre: a pool of the north may share them. */
+	admin_ok(NULL, "agent", "pool", "--centre", "north", "--prefix", "t", "--count", "2",
+		 "--first-extension", "9101", "--skills", "booking:5", "--password-file",
+		 password_file("one", PASSWORD_ONE));
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents WHERE agent_id = 't001'"), 2);
+}
+END_TEST
+
+START_TEST(test_pool_is_all_or_nothing)
+{
+	add_first_agent(); /* north/a001 holds extension 8001 */
+	struct admin_result r = admin_run(NULL, "agent", "pool", "--centre", "north", "--count",
+					  "4", "--first-extension", "7999", "--skills",
+					  POOL_SKILLS, "--password-file",
+					  password_file("one", PASSWORD_ONE), NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_msg(strstr(r.err, "extension 8001 is already used by agent 'a001' in centre "
+				    "'north'") != NULL,
+		      "%s", r.err);
+	admin_result_free(&r);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents"), 1);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agent_skills"), 2);
+
+	r = admin_run(NULL, "agent", "pool", "--centre", "east", "--count", "2", "--skills",
+		      POOL_SKILLS, "--password-file", password_file("one", PASSWORD_ONE), NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "unknown centre 'east'"));
+	admin_result_free(&r);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents"), 1);
+}
+END_TEST
+
+START_TEST(test_pool_options_are_checked)
+{
+	static const struct {
+		const char *option, *value, *says;
+	} bad[] = {
+		{"--count", "0", "--count '0': give a number from 1 to 99999"},
+		{"--count", "100000", "from 1 to 99999"},
+		{"--count", "3x", "--count '3x'"},
+		{"--skills", "booking:5,,crisis:7", "skill '': empty"},
+		{"--skills", "booking:5,crisis", "skill 'crisis': the level is missing"},
+		{"--skills", "booking:5,booking:6", "given twice"},
+		{"--first-extension", "70a1", "--first-extension: extension '70a1'"},
+		{"--prefix", "sim 1", "not byte 0x20"},
+		{"--name", "X", "--name does not apply here"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct admin_result r = admin_run(NULL, "agent", "pool", "--centre", "north",
+						  "--count", "2", "--skills", "booking:5",
+						  "--password-file",
+						  password_file("one", PASSWORD_ONE), bad[i].option,
+						  bad[i].value, NULL);
+		ck_assert_msg(r.code == 2, "%s %s: exit %d", bad[i].option, bad[i].value, r.code);
+		ck_assert_msg(strstr(r.err, bad[i].says) != NULL, "%s %s: %s", bad[i].option,
+			      bad[i].value, r.err);
+		admin_result_free(&r);
+	}
+	struct admin_result r = admin_run(NULL, "agent", "pool", "--centre", "north", "--count",
+					  "2", "--password-file",
+					  password_file("one", PASSWORD_ONE), NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--count, --skills and one of"));
+	admin_result_free(&r);
+	r = admin_run(NULL, "agent", "pool", "--count", "2", "--skills", "booking:5",
+		      "--password-file", password_file("one", PASSWORD_ONE), NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "--centre C is required"));
+	admin_result_free(&r);
+	r = admin_run("short\n", "agent", "pool", "--centre", "north", "--count", "2",
+		      "--skills", "booking:5", "--password-stdin", NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "too short"));
+	admin_result_free(&r);
+	ck_assert_int_eq(query_int("SELECT count(*) FROM agents"), 0);
+}
+END_TEST
+
 START_TEST(test_help_lists_the_agent_commands)
 {
 	const char *argv[] = {admin_program(), "--help", NULL};
@@ -834,6 +1036,8 @@ START_TEST(test_help_lists_the_agent_commands)
 	ck_assert_ptr_nonnull(strstr(out, "agent set AGENT_ID"));
 	ck_assert_ptr_nonnull(strstr(out, "agent list [--centre C]"));
 	ck_assert_ptr_nonnull(strstr(out, "agent disable AGENT_ID --centre C"));
+	ck_assert_ptr_nonnull(strstr(out, "agent pool --centre C --count N --skills"));
+	ck_assert_ptr_nonnull(strstr(out, "pool shares one password, hashed once"));
 	ck_assert_ptr_nonnull(strstr(out, "never from the command line"));
 	admin_result_free(&r);
 }
@@ -850,6 +1054,8 @@ static Suite *agents_suite(void)
 	tcase_add_test(skills, test_skill_spec_errors_say_what_is_wrong);
 	tcase_add_test(skills, test_agent_ids_use_the_gateway_alphabet);
 	tcase_add_test(skills, test_extensions_are_digits_and_names_have_no_control_characters);
+	tcase_add_test(skills, test_pool_ids_are_zero_padded_to_the_size_of_the_pool);
+	tcase_add_test(skills, test_pool_is_checked_before_anything_is_hashed);
 	suite_add_tcase(s, skills);
 
 	tcase_add_test(passwords, test_password_hash_is_argon2id_and_verifies_only_the_right_password);
@@ -871,6 +1077,10 @@ static Suite *agents_suite(void)
 	tcase_add_test(admin, test_an_agent_has_at_most_sixteen_skills);
 	tcase_add_test(admin, test_disable_keeps_the_agent_and_ends_its_sessions);
 	tcase_add_test(admin, test_agent_state_log_is_append_only);
+	tcase_add_test(admin, test_pool_creates_numbered_agents_sharing_one_hash);
+	tcase_add_test(admin, test_pool_can_be_run_again_and_grown);
+	tcase_add_test(admin, test_pool_is_all_or_nothing);
+	tcase_add_test(admin, test_pool_options_are_checked);
 	tcase_add_test(admin, test_help_lists_the_agent_commands);
 	suite_add_tcase(s, admin);
 	return s;

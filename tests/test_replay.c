@@ -507,6 +507,51 @@ START_TEST(test_events_follow_the_gateway_protocol)
 }
 END_TEST
 
+/* The simulator names the agents the distributor picked: the body is the
+ * plan's but for the agent fields. */
+START_TEST(test_events_can_name_the_agents_of_the_pool)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = load_scaled("tests/data/edge-2020.yaml", 1.0);
+	struct replay *r = plan_new(p, 9);
+	struct replay_call call;
+	char plain[1024], named[1024], want[1024], agent[16], to_agent[16];
+	int transfers = 0;
+
+	while (replay_next(r, &call)) {
+		snprintf(agent, sizeof agent, "a%u", call.agent);
+		snprintf(to_agent, sizeof to_agent, "a%u", call.transfer_agent);
+		for (size_t i = 0; i < call.n_events; i++) {
+			ck_assert_int_gt(replay_format_event(&call, i, plain, sizeof plain), 0);
+			ck_assert_int_gt(replay_format_event_as(&call, i, "sim-007", "sim-002", named,
+								sizeof named),
+					 0);
+			/* Put the plan's names back: the rest is byte for byte the same. */
+			snprintf(want, sizeof want, "%s", named);
+			char *at = strstr(want, "\"agent\":\"sim-007\"");
+			if (call.events[i].type == REPLAY_EVENT_ANSWERED) {
+				ck_assert_ptr_nonnull(at);
+				snprintf(at, sizeof want - (size_t)(at - want), "\"agent\":\"%s\"}",
+					 agent);
+			} else if (call.events[i].type == REPLAY_EVENT_TRANSFERRED) {
+				at = strstr(want, "\"to_agent\":\"sim-002\"");
+				ck_assert_ptr_nonnull(at);
+				snprintf(at, sizeof want - (size_t)(at - want),
+					 "\"to_agent\":\"%s\"}", to_agent);
+				transfers++;
+			} else {
+				ck_assert_ptr_null(at);
+				ck_assert_ptr_null(strstr(named, "sim-"));
+			}
+			ck_assert_str_eq(want, plain);
+		}
+	}
+	ck_assert_int_gt(transfers, 0);
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
 /* The plan's routes lead the shipped rules to the planned category, through
  * each of the three crisis routes. */
 START_TEST(test_planned_routes_agree_with_the_shipped_rules)
@@ -679,6 +724,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(events, test_same_seed_same_plan_other_seed_other_plan);
 	tcase_add_test(events, test_events_follow_the_gateway_protocol);
 	tcase_add_test(events, test_planned_routes_agree_with_the_shipped_rules);
+	tcase_add_test(events, test_events_can_name_the_agents_of_the_pool);
 	tcase_add_test(counts, test_a_profile_without_calls_plans_nothing);
 	tcase_add_test(counts, test_a_profile_without_province_plans_only_its_centre);
 	tcase_add_test(events, test_centre_codes_outside_the_id_alphabet_are_refused);

@@ -1,7 +1,9 @@
 /* test_replay_e2e.c: a year profile replayed by hotline-sim through the real
  * hotlined into real PostgreSQL, then exported by hotline-stats: the export's
  * calls and province sections equal the scaled profile the simulator expected,
- * also when the broker restarts in the middle of the replay. */
+ * also when the broker restarts in the middle of the replay. The calls go
+ * through the broker's distributor to a pool of agents per centre, created
+ * with `hotline-admin agent pool` and played by the simulator. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +31,12 @@ struct e2e {
 	char secret_file[HARNESS_PATH_MAX + 16];
 	char expected[HARNESS_PATH_MAX + 16];
 	char actual[HARNESS_PATH_MAX + 16];
+	char password_file[HARNESS_PATH_MAX + 16]; /* the agent pools' password */
 };
+
+/* Agents per centre, in the pools and in the simulator. */
+#define E2E_AGENTS "8"
+#define E2E_PASSWORD "e2e-agent-pool-password"
 
 static const char *program(const char *env_var, const char *name)
 {
@@ -62,6 +69,68 @@ static char *run_ok(const char *const argv[], const char *const env[])
 	return out;
 }
 
+/* Every skill a queue of conf/queues.yaml asks for, at level 5:
+ * "crisis:5,complaint:5,...", so that any agent can take any call. */
+static void queue_skills(char *out, size_t out_len)
+{
+	char path[HARNESS_PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/conf/queues.yaml", harness_source_dir());
+	char *text = harness_read_file(path, NULL);
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	out[0] = '\0';
+	char *saved = NULL;
+	for (char *line = strtok_r(text, "\n", &saved); line != NULL;
+	     line = strtok_r(NULL, "\n", &saved)) {
+		char skill[40], spec[48];
+		if (sscanf(line, " skill: %39[a-z0-9_]", skill) != 1)
+			continue;
+		snprintf(spec, sizeof spec, "%s:5", skill);
+		/* Once each: several queues share a skill. */
+		bool seen = false;
+		for (const char *p = out; (p = strstr(p, skill)) != NULL; p++)
+			if ((p == out || p[-1] == ',') && p[strlen(skill)] == ':')
+				seen = true;
+		if (!seen) {
+			size_t n = strlen(out);
+			snprintf(out + n, out_len - n, "%s%s", n > 0 ? "," : "", spec);
+		}
+	}
+	free(text);
+	ck_assert_msg(out[0] != '\0', "no skill in %s", path);
+}
+
+/* A pool of E2E_AGENTS agents in every centre the database knows (centre
+ * import registered the profile's), as the simulator expects them. */
+static void provision_agent_pools(struct e2e *t)
+{
+	const char *admin = program(HARNESS_ENV_ADMIN_BIN, "hotline-admin");
+	char skills[512];
+
+	queue_skills(skills, sizeof skills);
+	snprintf(t->password_file, sizeof t->password_file, "%s/agents.password", t->dir);
+	FILE *f = fopen(t->password_file, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "%s\n", E2E_PASSWORD);
+	ck_assert_int_eq(fclose(f), 0);
+
+	const char *list[] = {admin, "--db", t->db, "centre", "list", NULL};
+	char *centres = run_ok(list, NULL);
+	int pools = 0;
+	char *saved = NULL;
+	for (char *line = strtok_r(centres, "\n", &saved); line != NULL;
+	     line = strtok_r(NULL, "\n", &saved)) {
+		line[strcspn(line, "\t")] = '\0';
+		const char *pool[] = {admin,      "--db",   t->db,       "agent",
+				      "pool",     "--centre", line,      "--count",
+				      E2E_AGENTS, "--skills", skills,    "--password-file",
+				      t->password_file, NULL};
+		free(run_ok(pool, NULL));
+		pools++;
+	}
+	free(centres);
+	ck_assert_int_gt(pools, 0);
+}
+
 /* db_connections: the broker's database.connections, or NULL for its default. */
 static void e2e_start(struct e2e *t, const char *profile_relative, const char *db_connections)
 {
@@ -86,6 +155,7 @@ static void e2e_start(struct e2e *t, const char *profile_relative, const char *d
 				t->profile,
 				NULL};
 	free(run_ok(import, NULL));
+	provision_agent_pools(t);
 
 	const char *const settings[] = {"database.connections", db_connections, NULL};
 	struct harness_broker_options opt = {.database_url = t->db,
@@ -144,6 +214,42 @@ static void assert_expect_matches_expect_out(struct e2e *t, const char *scale)
 	free(written);
 }
 
+/* Writes into argv (SIM_ARGV_MAX entries) hotline-sim replay of the test's
+ * profile at scale with seed, with what every replay here gives (the broker,
+ * the expectation's file, the agent pools), then extra (NULL-terminated). */
+#define SIM_ARGV_MAX 40
+
+static void sim_replay_argv(const struct e2e *t, const char *scale, const char *seed,
+			    const char *const *extra, const char *argv[SIM_ARGV_MAX])
+{
+	const char *common[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
+				"replay",
+				"--profile",
+				t->profile,
+				"--scale",
+				scale,
+				"--seed",
+				seed,
+				"--url",
+				t->broker.url,
+				"--expect-out",
+				t->expected,
+				"--agents",
+				E2E_AGENTS,
+				"--agent-password-file",
+				t->password_file,
+				NULL};
+	size_t n = 0;
+
+	for (size_t i = 0; common[i] != NULL; i++)
+		argv[n++] = common[i];
+	for (size_t i = 0; extra[i] != NULL; i++) {
+		ck_assert_uint_lt(n, SIM_ARGV_MAX - 1);
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+}
+
 /* Loop index 0: the broker's default single store connection; 1: four
  * connections committing side by side, with many calls in flight at once. */
 static const char *const store_connections[] = {NULL, "4"};
@@ -153,23 +259,10 @@ START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
 	struct e2e t;
 
 	e2e_start(&t, "data/nanjing-2019.yaml", store_connections[_i]);
-	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",
-			     "--profile",
-			     t.profile,
-			     "--scale",
-			     "0.002",
-			     "--seed",
-			     "1",
-			     "--url",
-			     t.broker.url,
-			     "--secret-file",
-			     t.secret_file,
-			     "--connections",
-			     "16",
-			     "--expect-out",
-			     t.expected,
-			     NULL};
+	const char *extra[] = {"--secret-file", t.secret_file, "--connections", "16",
+			       "--ring-delay-ms", "5", NULL};
+	const char *sim[SIM_ARGV_MAX];
+	sim_replay_argv(&t, "0.002", "1", extra, sim);
 	char *out = run_ok(sim, NULL);
 	ck_assert_msg(strstr(out, "hotline-sim: replayed ") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "classified differently") == NULL, "%s", out);
@@ -191,21 +284,9 @@ START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
 	snprintf(secret_env, sizeof secret_env, "HOTLINE_GATEWAY_SECRET=%s",
 		 t.broker.gateway_secret);
 	const char *env[] = {secret_env, NULL};
-	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",
-			     "--profile",
-			     t.profile,
-			     "--scale",
-			     "1",
-			     "--seed",
-			     "20",
-			     "--url",
-			     t.broker.url,
-			     "--tz",
-			     "Asia/Shanghai",
-			     "--expect-out",
-			     t.expected,
-			     NULL};
+	const char *extra[] = {"--tz", "Asia/Shanghai", NULL};
+	const char *sim[SIM_ARGV_MAX];
+	sim_replay_argv(&t, "1", "20", extra, sim);
 	char *out = run_ok(sim, env);
 	ck_assert_msg(strstr(out, "replayed 326 of 326 calls") != NULL, "%s", out);
 	free(out);
@@ -248,23 +329,10 @@ START_TEST(test_replay_survives_a_broker_restart)
 	 * side by side when it died. */
 	e2e_start(&t, "data/nanjing-2019.yaml", sig == SIGKILL ? "3" : NULL);
 	snprintf(log, sizeof log, "%s/sim.log", t.dir);
-	const char *sim[] = {program(HARNESS_ENV_SIM_BIN, "hotline-sim"),
-			     "replay",
-			     "--profile",
-			     t.profile,
-			     "--scale",
-			     "0.005",
-			     "--seed",
-			     "3",
-			     "--url",
-			     t.broker.url,
-			     "--secret-file",
-			     t.secret_file,
-			     "--retry-for",
-			     "90",
-			     "--expect-out",
-			     t.expected,
-			     NULL};
+	const char *extra[] = {"--secret-file", t.secret_file, "--retry-for", "90",
+			       "--ring-delay-ms", "5", NULL};
+	const char *sim[SIM_ARGV_MAX];
+	sim_replay_argv(&t, "0.005", "3", extra, sim);
 	pid_t pid = spawn_sim(sim, log);
 
 	/* Wait until the replay is under way, then restart the broker. */
