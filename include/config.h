@@ -37,10 +37,13 @@ struct config {
 	char *redis_key_prefix;
 
 	char *privacy_caller_key;
+	char *privacy_data_key; /* seals citizens' personal data (work orders) */
 
 	char *classifier_rules_file; /* resolved against the config file's folder */
 
 	char *acd_queues_file; /* resolved against the config file's folder */
+
+	char *workorders_file; /* resolved against the config file's folder */
 
 	int64_t agents_session_ttl_s;
 

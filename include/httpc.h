@@ -19,6 +19,8 @@
 
 /* The longest Bearer token httpc_post_json_bearer takes. */
 #define HTTPC_TOKEN_MAX 512
+/* The longest extra header value httpc_post_json_header takes. */
+#define HTTPC_HEADER_VALUE_MAX 512
 
 struct event_base;
 struct httpc;
@@ -46,8 +48,8 @@ struct httpc *httpc_new(struct event_base *base, const char *url, const char *se
 	__attribute__((warn_unused_result));
 
 /* Queues a POST of body (Content-Type: application/json) to path, which is
- * appended to the url's path. body is not copied: it must stay unchanged until
- * done is called. Returns 0, or -ENOMEM. */
+ * appended to the url's path ("/" when both are empty). body is not copied:
+ * it must stay unchanged until done is called. Returns 0, or -ENOMEM. */
 int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
 		    httpc_done_fn done, void *arg) __attribute__((warn_unused_result));
 
@@ -58,6 +60,15 @@ int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t 
  * control characters. */
 int httpc_post_json_bearer(struct httpc *c, const char *path, const char *body, size_t body_len,
 			   const char *token, httpc_done_fn done, void *arg)
+	__attribute__((warn_unused_result));
+
+/* The same as httpc_post_json (signed), with one more header, e.g.
+ * "Idempotency-Key: <key>"; name and value are copied. Returns 0, -ENOMEM,
+ * or -EINVAL for an empty name or value, a name holding anything but
+ * letters, digits and '-', or a value longer than HTTPC_HEADER_VALUE_MAX or
+ * holding control characters. */
+int httpc_post_json_header(struct httpc *c, const char *path, const char *body, size_t body_len,
+			   const char *name, const char *value, httpc_done_fn done, void *arg)
 	__attribute__((warn_unused_result));
 
 /* Requests accepted and not yet completed (queued or on a connection). */

@@ -26,8 +26,10 @@
 
 struct event_base;
 struct ingest;
+struct orders;
 struct queues_file;
 struct router;
+struct wo_config;
 
 struct ingest_reply {
 	int status;
@@ -42,10 +44,11 @@ typedef void (*ingest_reply_fn)(void *request, const struct ingest_reply *reply)
 
 /* The classifier is borrowed (the caller keeps it alive until
  * ingest_set_config replaces it or ingest_free). */
-/* qf (the ACD's queues) is taken over, also when ingest_new fails. */
+/* qf (the ACD's queues) and wc (work-order deadlines and platforms) are
+ * taken over, also when ingest_new fails. */
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 			  const struct classifier *cls, struct queues_file *qf,
-			  struct metrics *metrics);
+			  struct wo_config *wc, struct metrics *metrics);
 void ingest_start(struct ingest *in);
 
 void ingest_submit(struct ingest *in, const char *body, size_t len, ingest_reply_fn reply,
@@ -65,6 +68,8 @@ size_t ingest_store_backlog(const struct ingest *in);
 
 /* The live ACD (agents' requests and streams go to it). */
 struct router *ingest_router(struct ingest *in);
+/* Work orders and tickets. */
+struct orders *ingest_orders(struct ingest *in);
 /* Ends the gateway's and agents' streams (shutdown). */
 void ingest_close_streams(struct ingest *in);
 

@@ -17,6 +17,7 @@ enum metrics_route {
 	ROUTE_AGENTS,  /* /v1/agents/... */
 	ROUTE_GATEWAY, /* /v1/gateway/commands */
 	ROUTE_CENTRES, /* /v1/centres/... (supervisors) */
+	ROUTE_ORDERS,  /* /v1/workorders..., /v1/tickets... */
 	ROUTE_COUNT
 };
 
@@ -47,6 +48,8 @@ struct metrics {
 	uint64_t logins_ok, logins_refused;
 	uint64_t callbacks_created;
 	uint64_t agents_logged_in; /* gauge */
+	/* the outbox to the 12345 platforms (set before rendering) */
+	uint64_t outbox_delivered, outbox_retried, outbox_failed;
 	/* gauges, set by the broker before rendering */
 	uint64_t calls_in_progress;
 	uint64_t store_backlog;

@@ -27,4 +27,19 @@ void privacy_mask_number(const char *number, char out[PRIVACY_NUMBER_MAX]);
 void privacy_hash_number(const unsigned char *key, size_t key_len, const char *number,
 			 unsigned char out[PRIVACY_HASH_BYTES]);
 
+/* Sealing: personal data kept so that only the broker can read it back
+ * (libsodium secretbox, XSalsa20-Poly1305, a random nonce per value). The
+ * key is derived from the configured text with a keyed BLAKE2b, so any
+ * text of 32 characters or more serves. A sealed value is nonce + box. */
+#define PRIVACY_SEAL_OVERHEAD 40 /* crypto_secretbox_NONCEBYTES + MACBYTES */
+
+/* Seals len bytes of plain into out (len + PRIVACY_SEAL_OVERHEAD bytes). */
+void privacy_seal(const char *key_text, const void *plain, size_t len, unsigned char *out);
+
+/* Opens a sealed value of len bytes into out (len - PRIVACY_SEAL_OVERHEAD
+ * bytes, plus a NUL written after them). Returns the plain length, or -1
+ * when the value was not sealed with this key or was altered. */
+long privacy_open(const char *key_text, const unsigned char *sealed, size_t len, char *out)
+	__attribute__((warn_unused_result));
+
 #endif

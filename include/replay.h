@@ -15,6 +15,13 @@
  *
  * Generation streams day by day: memory is a few counters per centre and per
  * day plus one day of compact call records, whatever the scale.
+ *
+ * The plan also holds the own centre's 12345 work orders: exactly
+ * work_orders.city_12345 and work_orders.province_12345 of the (scaled)
+ * profile, received over the same local year with the same weekly rhythm and
+ * the weekday's office hours, mostly complaints, some consultations, about 2%
+ * urgent. They are drawn up front (16 bytes an order) from a generator of
+ * their own, so they leave the calls' plan as it was.
  */
 #ifndef HOTLINE_REPLAY_H
 #define HOTLINE_REPLAY_H
@@ -31,6 +38,12 @@
 #define REPLAY_MAX_EVENTS 4
 #define REPLAY_NUMBER_MAX 16
 #define REPLAY_PATH_MAX 8
+/* A citizen's name (UTF-8, two to four characters) plus the NUL. */
+#define REPLAY_NAME_MAX 16
+/* Room for any work order's JSON body (replay_format_order). */
+#define REPLAY_ORDER_BODY_MAX 1024
+/* At most this many work orders a plan (both sources). */
+#define REPLAY_ORDERS_MAX 10000000
 
 enum replay_outcome {
 	REPLAY_OUTCOME_HANDLED,      /* answered by an agent, then ended */
@@ -74,12 +87,38 @@ struct replay_call {
 	size_t n_events;
 };
 
+/* The 12345 platforms that hand work orders to the centre. */
+enum replay_order_source {
+	REPLAY_ORDER_CITY,     /* city_12345 */
+	REPLAY_ORDER_PROVINCE, /* province_12345 */
+	REPLAY_ORDER_SOURCES
+};
+
+/* One planned work order, as its platform sends it (doc/workorders.md).
+ * Strings are inline or static, so an order can be copied and kept. */
+struct replay_order {
+	enum replay_order_source source;
+	uint64_t index; /* 1-based, per source, in received order */
+	/* "w<seed>-<centre>-<year>-city-<index>" (or "-prov-"): unique per
+	 * platform, and across seeds, centres and years */
+	char external_no[REPLAY_ID_MAX];
+	const char *centre; /* the own centre's code, owned by the plan */
+	int64_t received_usec;
+	enum category category; /* complaint or consultation */
+	bool urgent;
+	const char *title;   /* static UTF-8 text */
+	const char *content; /* static UTF-8 text */
+	char citizen_name[REPLAY_NAME_MAX];
+	char citizen_phone[REPLAY_NUMBER_MAX];
+};
+
 struct replay;
 
 /* Builds the plan for a scaled, valid profile and a seed, in the current
  * local zone. Returns NULL with the reason in err when the profile cannot be
- * replayed (a centre code outside the API's id alphabet, ids that would exceed
- * 64 characters, a duplicate centre). The profile must outlive the plan. */
+ * replayed (a centre code outside the API's id alphabet, event ids or work
+ * order numbers that would exceed 64 characters, a duplicate centre, more
+ * than REPLAY_ORDERS_MAX work orders). The profile must outlive the plan. */
 struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err, size_t err_len)
 	__attribute__((warn_unused_result));
 
@@ -98,6 +137,26 @@ int64_t replay_planned_abandoned(const struct replay *r, size_t centre_index);
 
 /* Every call the plan will yield, accepted and abandoned, all centres. */
 int64_t replay_planned_calls(const struct replay *r);
+
+/* "city_12345" or "province_12345": X-Hotline-Platform, work_orders.source,
+ * the profile's work_orders key; "unknown" out of range. */
+const char *replay_order_source_name(enum replay_order_source s);
+
+/* Work orders planned from a source (the profile's figure), and in all. */
+int64_t replay_planned_orders(const struct replay *r, enum replay_order_source s);
+size_t replay_order_count(const struct replay *r);
+
+/* Fills *out with order i (0-based, in received order; ties by source, then
+ * index) and returns true, or returns false when i >= replay_order_count.
+ * Any order can be asked for at any time, in any order. */
+bool replay_order_at(const struct replay *r, size_t i, struct replay_order *out)
+	__attribute__((warn_unused_result));
+
+/* Writes the JSON body of POST /v1/workorders for o, received_at in the
+ * local zone with its offset. Returns the length written (without the NUL),
+ * or -1 if len is too small (REPLAY_ORDER_BODY_MAX always suffices). */
+int replay_format_order(const struct replay_order *o, char *buf, size_t len)
+	__attribute__((warn_unused_result));
 
 /* The gateway's name for an event type ("call.offered", ...). */
 const char *replay_event_type_name(enum replay_event_type t);

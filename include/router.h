@@ -104,6 +104,16 @@ void router_open_gateway_stream(struct router *r, const char *centre,
 				struct evhttp_request *req);
 void router_open_agent_stream(struct router *r, const char *token, struct evhttp_request *req);
 
+/* Who a bearer token stands for, for other modules' APIs. Returns 0, or -1
+ * for a token that is unknown or expired. */
+struct router_identity {
+	char centre[EVENT_CENTRE_MAX + 1];
+	char agent[EVENT_ID_MAX + 1];
+	bool supervisor;
+};
+int router_identify(struct router *r, const char *token, struct router_identity *out)
+	__attribute__((warn_unused_result));
+
 void router_set_config(struct router *r, const struct config *cfg);
 /* Ends every stream (shutdown). */
 void router_close_streams(struct router *r);

@@ -48,7 +48,7 @@ int store_rows_columns(const struct store_rows *r);
 const char *store_rows_value(const struct store_rows *r, int row, int col);
 bool store_rows_is_null(const struct store_rows *r, int row, int col);
 
-#define STORE_STMT_PARAMS 12
+#define STORE_STMT_PARAMS 16
 
 /* A statement op: name is one of store_hooks.statements, params are text
  * (NULL for SQL NULL) and must stay valid until done. Statement ops keep

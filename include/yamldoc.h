@@ -18,6 +18,12 @@
 int yamldoc_load(const char *name, const char *buf, size_t len, const char *what,
 		 yaml_document_t *doc, char *err, size_t err_len) __attribute__((warn_unused_result));
 
+/* Reads path (readfile_all) and parses it like yamldoc_load, naming path in
+ * messages. Returns 0, or -1 with "PATH: cannot open: ..." and the like, or
+ * one of yamldoc_load's messages, in err. */
+int yamldoc_load_file(const char *path, const char *what, yaml_document_t *doc, char *err,
+		      size_t err_len) __attribute__((warn_unused_result));
+
 /* One loader's view of a loaded document: the name used in messages, the
  * document, and where the message goes. */
 struct yamldoc_reader {
@@ -56,6 +62,12 @@ const yaml_node_t *yamldoc_get(const struct yamldoc_reader *rd, const yaml_node_
 			       const char *key);
 const yaml_node_t *yamldoc_require(const struct yamldoc_reader *rd, const yaml_node_t *map,
 				   const char *field, const char *key);
+
+/* Reads node as a plain whole number from min to max into *out ("20", not
+ * "20.0" or "\"20\""). Returns 0, or -1 with "expected a whole number from
+ * MIN to MAX, found 'V'" or "V is out of range; use MIN to MAX" at node. */
+int yamldoc_take_int(const struct yamldoc_reader *rd, const yaml_node_t *node, const char *field,
+		     int min, int max, int *out) __attribute__((warn_unused_result));
 
 /* Items of a list node. */
 size_t yamldoc_list_length(const yaml_node_t *list);

@@ -8,6 +8,7 @@
  * "FILE:LINE:COL: KEY: what is wrong".
  */
 #include "config.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #define CONFIG_ZONEINFO_DIR "/usr/share/zoneinfo"
 #define CONFIG_MIN_GATEWAY_SECRET 16
 #define CONFIG_MIN_CALLER_KEY 32
+#define CONFIG_MIN_DATA_KEY 32
 
 enum config_type {
 	CONFIG_STRING,
@@ -108,6 +110,10 @@ static const struct config_key config_keys[] = {
 		   "Key of the caller-number hash; required, at least 32 characters. Changing "
 		   "it orphans every stored caller history.",
 		   privacy_caller_key),
+	CONFIG_STR("privacy.data_key", "", CONFIG_SECRET,
+		   "Key that seals citizens' phone numbers and names in PostgreSQL; required, at "
+		   "least 32 characters. Changing it makes sealed data unreadable.",
+		   privacy_data_key),
 	CONFIG_STR("classifier.rules_file", "rules.yaml", CONFIG_RELOADABLE | CONFIG_NONEMPTY,
 		   "Classification rules; a relative path is read from this file's folder.",
 		   classifier_rules_file),
@@ -115,6 +121,10 @@ static const struct config_key config_keys[] = {
 		   "The call distributor's queues, not-ready reasons and caller history; a "
 		   "relative path is read from this file's folder.",
 		   acd_queues_file),
+	CONFIG_STR("workorders.file", "workorders.yaml", CONFIG_NONEMPTY,
+		   "The 12345 platforms, their secrets and URLs, the work-order deadlines and "
+		   "their calendar; a relative path is read from this file's folder.",
+		   workorders_file),
 	CONFIG_NUM("agents.session_ttl_s", 43200, 300, 604800, CONFIG_RELOADABLE,
 		   "Lifetime of an agent's login session in seconds.", agents_session_ttl_s),
 	CONFIG_STR("time.zone", "Asia/Shanghai", CONFIG_NONEMPTY,
@@ -659,6 +669,7 @@ static int config_validate(struct config_loader *ld, const struct config *cfg)
 	} secrets[] = {
 		{"auth.gateway_secret", CONFIG_MIN_GATEWAY_SECRET, "auth"},
 		{"privacy.caller_key", CONFIG_MIN_CALLER_KEY, "privacy"},
+		{"privacy.data_key", CONFIG_MIN_DATA_KEY, "privacy"},
 	};
 	for (size_t s = 0; s < sizeof secrets / sizeof secrets[0]; s++) {
 		int i = config_key_index(secrets[s].key);
@@ -675,6 +686,15 @@ static int config_validate(struct config_loader *ld, const struct config *cfg)
 					"%s: is %zu characters long; it must be at least %zu "
 					"(e.g. from 'openssl rand -hex 32')",
 					secrets[s].key, len, secrets[s].min);
+		return -1;
+	}
+	/* One key serving as both the hash key and the sealing key would tie
+	 * the two together: rotating one would break the other. */
+	if (strcmp(cfg->privacy_data_key, cfg->privacy_caller_key) == 0) {
+		int di = config_key_index("privacy.data_key");
+		config_error_at(ld, ld->marks[di].line, ld->marks[di].column,
+				"privacy.data_key: is the same as privacy.caller_key; give each "
+				"its own random value (e.g. from 'openssl rand -hex 32')");
 		return -1;
 	}
 
@@ -701,27 +721,17 @@ static int config_validate(struct config_loader *ld, const struct config *cfg)
 	return 0;
 }
 
-/* Makes a relative file name (*file: the rules, the queues) relative to the
- * folder of the config file, so that the broker finds it whatever its
- * working directory. */
+/* Makes a relative file name (*file: the rules, the queues, the work
+ * orders) relative to the folder of the config file, so that the broker
+ * finds it whatever its working directory. */
 static int config_resolve_path(const struct config *cfg, char **file)
 {
-	const char *name = *file;
-	const char *slash = strrchr(cfg->path, '/');
+	char *resolved = readfile_path_beside(cfg->path, *file);
 
-	if (name[0] == '/' || slash == NULL)
-		return 0;
-	size_t dir_len = (size_t)(slash - cfg->path);
-	size_t len = dir_len + 1 + strlen(name) + 1;
-	char *joined = malloc(len);
-	if (joined == NULL)
+	if (resolved == NULL)
 		return -1;
-	if (dir_len == 0)
-		snprintf(joined, len, "/%s", name);
-	else
-		snprintf(joined, len, "%.*s/%s", (int)dir_len, cfg->path, name);
 	free(*file);
-	*file = joined;
+	*file = resolved;
 	return 0;
 }
 
@@ -789,7 +799,8 @@ int config_load_file(const char *path, struct config **out, char *err, size_t er
 	if (config_validate(&ld, cfg) != 0)
 		goto out;
 	if (config_resolve_path(cfg, &cfg->classifier_rules_file) != 0 ||
-	    config_resolve_path(cfg, &cfg->acd_queues_file) != 0) {
+	    config_resolve_path(cfg, &cfg->acd_queues_file) != 0 ||
+	    config_resolve_path(cfg, &cfg->workorders_file) != 0) {
 		config_error_at(&ld, 0, 0, "out of memory");
 		goto out;
 	}

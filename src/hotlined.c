@@ -13,6 +13,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "queues.h"
+#include "workorder.h"
 #include "log.h"
 #include "metrics.h"
 #include "timeutil.h"
@@ -23,6 +24,7 @@ struct broker {
 	struct config *cfg;
 	struct classifier *classifier;
 	struct queues_file *queues; /* until ingest_new takes it over */
+	struct wo_config *workorders; /* likewise */
 	struct metrics metrics;
 	struct ingest *ingest;
 	struct http_front *http;
@@ -175,6 +177,11 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (wo_config_load_file(b.cfg->workorders_file, &b.workorders, qerr, sizeof qerr) != 0) {
+		log_error("config", "%s", qerr);
+		rc = 2;
+		goto out;
+	}
 	if (timeutil_set_zone(b.cfg->time_zone) != 0) {
 		log_error("config", "%s: time.zone: unknown zone '%s'", b.config_path, b.cfg->time_zone);
 		goto out;
@@ -190,8 +197,9 @@ int main(int argc, char **argv)
 	b.base = event_base_new();
 	if (b.base == NULL)
 		goto out;
-	b.ingest = ingest_new(b.base, b.cfg, b.classifier, b.queues, &b.metrics);
-	b.queues = NULL; /* ingest_new took it, even when it failed */
+	b.ingest = ingest_new(b.base, b.cfg, b.classifier, b.queues, b.workorders, &b.metrics);
+	b.queues = NULL; /* ingest_new took them, even when it failed */
+	b.workorders = NULL;
 	b.http = b.ingest ? http_front_new(b.base, b.cfg, b.ingest, &b.metrics) : NULL;
 	if (b.http == NULL) {
 		log_error("broker", "cannot set up the broker (out of memory)");
@@ -224,6 +232,7 @@ out:
 	http_front_free(b.http);
 	ingest_free(b.ingest);
 	queues_free(b.queues);
+	wo_config_free(b.workorders);
 	classifier_free(b.classifier);
 	config_free(b.cfg);
 	if (b.base)

@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "auth.h"
+#include "orders.h"
 #include "router.h"
 #include "log.h"
 #include "timeutil.h"
@@ -282,6 +283,54 @@ static void http_on_gateway(struct http_front *h, struct evhttp_request *req, in
 	router_open_gateway_stream(ingest_router(h->in), centre, req);
 }
 
+/* POST /v1/workorders from a platform (its own secret); the rest of
+ * /v1/workorders and /v1/tickets with an agent's token. */
+static void http_on_orders(struct http_front *h, struct evhttp_request *req, const char *path,
+			   int64_t started)
+{
+	struct orders *o = ingest_orders(h->in);
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	bool intake = strcmp(path, "workorders") == 0 && cmd == EVHTTP_REQ_POST;
+	size_t len = 0;
+	const char *body = "";
+	if (cmd == EVHTTP_REQ_POST) {
+		body = http_json_body(h, req, ROUTE_ORDERS, started, &len);
+		if (body == NULL)
+			return;
+	} else if (!http_is_get(h, req, ROUTE_ORDERS, started)) {
+		return;
+	}
+	if (intake) {
+		const char *platform = evhttp_find_header(evhttp_request_get_input_headers(req),
+							  "X-Hotline-Platform");
+		const char *secret = orders_platform_secret(o, platform);
+		struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
+		enum auth_result ar =
+			secret == NULL ? AUTH_BAD_SIGNATURE
+				       : auth_verify(secret,
+						     evhttp_find_header(in_headers, AUTH_HEADER_TIMESTAMP),
+						     evhttp_find_header(in_headers, AUTH_HEADER_SIGNATURE),
+						     body, len, timeutil_now_usec() / 1000000,
+						     h->tolerance_s);
+		if (ar != AUTH_OK) {
+			http_error(h, req, ROUTE_ORDERS, 401, "unauthorised",
+				   secret == NULL ? "X-Hotline-Platform names no configured platform"
+						  : auth_result_message(ar),
+				   started);
+			return;
+		}
+		struct http_pending *p = http_pending_new(h, req, ROUTE_ORDERS, started);
+		if (p != NULL)
+			orders_intake(o, platform, body, len, http_on_ingest_reply, p);
+		return;
+	}
+	struct http_pending *p = http_pending_new(h, req, ROUTE_ORDERS, started);
+	if (p != NULL)
+		orders_request(o, cmd == EVHTTP_REQ_GET ? "GET" : "POST", path,
+			       evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)),
+			       http_bearer(req), body, len, http_on_ingest_reply, p);
+}
+
 /* GET /v1/centres/C/queues|callbacks: signed, or an agent's token. */
 static void http_on_centres(struct http_front *h, struct evhttp_request *req, const char *rest,
 			    int64_t started)
@@ -326,6 +375,7 @@ static void http_on_metrics(struct http_front *h, struct evhttp_request *req, in
 	h->metrics->store_up = ingest_store_ready(h->in);
 	h->metrics->redis_up = ingest_redis_up(h->in);
 	h->metrics->agents_logged_in = router_agents_logged_in(ingest_router(h->in));
+	orders_fill_metrics(ingest_orders(h->in), h->metrics);
 	/* Count this request before rendering so that it sees itself. */
 	metrics_count_request(h->metrics, ROUTE_METRICS, 200, 0);
 	char *text = metrics_render(h->metrics, &len);
@@ -356,6 +406,8 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 		http_on_agents(h, req, path + 11, started);
 	} else if (strcmp(path, "/v1/gateway/commands") == 0) {
 		http_on_gateway(h, req, started);
+	} else if (strncmp(path, "/v1/workorders", 14) == 0 || strncmp(path, "/v1/tickets", 11) == 0) {
+		http_on_orders(h, req, path + 4, started);
 	} else if (strncmp(path, "/v1/centres/", 12) == 0) {
 		http_on_centres(h, req, path + 12, started);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {

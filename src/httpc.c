@@ -27,9 +27,11 @@
 struct httpc_request {
 	struct httpc_request *next; /* in the queue or the free list */
 	char uri[HTTPC_URI_MAX];
-	bool bearer; /* Authorization: Bearer token (none when token is NULL),
-		      * else signed with the pool's secret */
-	char *token; /* owned */
+	bool bearer;        /* Authorization: Bearer token (none when token is NULL),
+			     * else signed with the pool's secret */
+	char *token;        /* owned */
+	char *header_name;  /* owned; one more header when not NULL */
+	char *header_value; /* owned */
 	const char *body;
 	size_t body_len;
 	httpc_done_fn done;
@@ -92,10 +94,20 @@ static void httpc_on_error(enum evhttp_request_error e, void *arg)
 	conn->failure = httpc_failure_name(e);
 }
 
-static void httpc_release_request(struct httpc *c, struct httpc_request *r)
+/* Frees what r owns, keeping r itself. */
+static void httpc_clear_request(struct httpc_request *r)
 {
 	free(r->token);
+	free(r->header_name);
+	free(r->header_value);
 	r->token = NULL;
+	r->header_name = NULL;
+	r->header_value = NULL;
+}
+
+static void httpc_release_request(struct httpc *c, struct httpc_request *r)
+{
+	httpc_clear_request(r);
 	r->next = c->free_requests;
 	c->free_requests = r;
 }
@@ -242,6 +254,8 @@ static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
 	if (evhttp_add_header(h, "Host", c->host_header) != 0 ||
 	    evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
 	    httpc_add_auth(c, r, h) != 0 ||
+	    (r->header_name != NULL &&
+	     evhttp_add_header(h, r->header_name, r->header_value) != 0) ||
 	    evbuffer_add(evhttp_request_get_output_buffer(req), r->body, r->body_len) != 0) {
 		evhttp_request_free(req);
 		goto fail;
@@ -282,27 +296,48 @@ static void httpc_dispatch(struct httpc *c)
 	}
 }
 
-/* Queues a POST, signed (bearer false) or with token (bearer true). */
+/* What a request carries besides its body: a Bearer token (bearer true;
+ * none when token is NULL) or the signature, and maybe one more header. */
+struct httpc_extras {
+	bool bearer;
+	const char *token;
+	const char *header_name;
+	const char *header_value;
+};
+
+/* Copies src into *dst unless src is NULL. Returns 0 or -ENOMEM. */
+static int httpc_copy_string(char **dst, const char *src)
+{
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst != NULL ? 0 : -ENOMEM;
+}
+
+/* Queues a POST with its extras (copied). */
 static int httpc_queue(struct httpc *c, const char *path, const char *body, size_t body_len,
-		       bool bearer, const char *token, httpc_done_fn done, void *arg)
+		       const struct httpc_extras *x, httpc_done_fn done, void *arg)
 {
 	struct httpc_request *r = c->free_requests;
 
 	if (r != NULL) {
 		c->free_requests = r->next;
 	} else {
-		r = malloc(sizeof *r);
+		r = calloc(1, sizeof *r);
 		if (r == NULL)
 			return -ENOMEM;
-		r->token = NULL;
 	}
 	int n = snprintf(r->uri, sizeof r->uri, "%s%s", c->path_prefix, path);
 	if (n < 0 || (size_t)n >= sizeof r->uri) {
 		httpc_release_request(c, r);
 		return -ENAMETOOLONG;
 	}
-	r->bearer = bearer;
-	if (token != NULL && (r->token = strdup(token)) == NULL) {
+	if (n == 0)
+		strcpy(r->uri, "/");
+	r->bearer = x->bearer;
+	if (httpc_copy_string(&r->token, x->token) != 0 ||
+	    httpc_copy_string(&r->header_name, x->header_name) != 0 ||
+	    httpc_copy_string(&r->header_value, x->header_value) != 0) {
 		httpc_release_request(c, r);
 		return -ENOMEM;
 	}
@@ -324,21 +359,44 @@ static int httpc_queue(struct httpc *c, const char *path, const char *body, size
 int httpc_post_json(struct httpc *c, const char *path, const char *body, size_t body_len,
 		    httpc_done_fn done, void *arg)
 {
-	return httpc_queue(c, path, body, body_len, false, NULL, done, arg);
+	const struct httpc_extras x = {.bearer = false};
+	return httpc_queue(c, path, body, body_len, &x, done, arg);
+}
+
+/* True when s is non-empty, at most max bytes, and free of control
+ * characters (and of spaces unless spaces_ok). */
+static bool httpc_header_text_ok(const char *s, size_t max, bool spaces_ok)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f || (ch == ' ' && !spaces_ok))
+			return false;
+	}
+	return true;
 }
 
 int httpc_post_json_bearer(struct httpc *c, const char *path, const char *body, size_t body_len,
 			   const char *token, httpc_done_fn done, void *arg)
 {
-	if (token != NULL) {
-		size_t n = strlen(token);
-		if (n == 0 || n > HTTPC_TOKEN_MAX)
-			return -EINVAL;
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)token[i] < 0x21 || (unsigned char)token[i] == 0x7f)
-				return -EINVAL;
-	}
-	return httpc_queue(c, path, body, body_len, true, token, done, arg);
+	if (token != NULL && !httpc_header_text_ok(token, HTTPC_TOKEN_MAX, false))
+		return -EINVAL;
+	const struct httpc_extras x = {.bearer = true, .token = token};
+	return httpc_queue(c, path, body, body_len, &x, done, arg);
+}
+
+int httpc_post_json_header(struct httpc *c, const char *path, const char *body, size_t body_len,
+			   const char *name, const char *value, httpc_done_fn done, void *arg)
+{
+	if (name[0] == '\0' ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789-") != strlen(name) ||
+	    !httpc_header_text_ok(value, HTTPC_HEADER_VALUE_MAX, true))
+		return -EINVAL;
+	const struct httpc_extras x = {.header_name = name, .header_value = value};
+	return httpc_queue(c, path, body, body_len, &x, done, arg);
 }
 
 size_t httpc_pending(const struct httpc *c)
@@ -428,14 +486,14 @@ void httpc_free(struct httpc *c)
 		if (conn->evcon != NULL)
 			evhttp_connection_free(conn->evcon);
 		if (conn->current != NULL) {
-			free(conn->current->token);
+			httpc_clear_request(conn->current);
 			free(conn->current);
 		}
 	}
 	while (c->queue_head != NULL) {
 		struct httpc_request *r = c->queue_head;
 		c->queue_head = r->next;
-		free(r->token);
+		httpc_clear_request(r);
 		free(r);
 	}
 	while (c->free_requests != NULL) {

@@ -15,9 +15,11 @@
 #include "log.h"
 #include "mirror.h"
 #include "privacy.h"
+#include "orders.h"
 #include "router.h"
 #include "store.h"
 #include "strmap.h"
+#include "workorder.h"
 #include "timeutil.h"
 
 struct live_event;
@@ -57,6 +59,8 @@ struct ingest {
 	struct store *store;
 	struct mirror *mirror;
 	struct router *router;
+	struct orders *orders;
+	struct store_statement *statements; /* the router's and the orders' */
 	struct metrics *metrics;
 	const struct classifier *classifier;
 	char *caller_key;
@@ -864,6 +868,7 @@ static void ingest_recover_done(void *arg, size_t n_calls, size_t n_events)
 		log_error("ingest", "the ACD could not be rebuilt from PostgreSQL; reloading again");
 		store_request_resync(in->store);
 	}
+	orders_store_ready(in->orders);
 	in->metrics->recoveries++;
 	log_info("ingest", "state loaded from PostgreSQL: %zu centre(s), %zu call(s) in progress, "
 		 "%zu event(s)", strmap_count(in->centres), n_calls, n_events);
@@ -910,18 +915,29 @@ static void ingest_on_queue_change(void *arg, const char *centre, const char *ca
 
 struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 			  const struct classifier *cls, struct queues_file *qf,
-			  struct metrics *metrics)
+			  struct wo_config *wc, struct metrics *metrics)
 {
 	struct ingest *in = calloc(1, sizeof *in);
 	if (in == NULL) {
 		queues_free(qf);
+		wo_config_free(wc);
 		return NULL;
 	}
 	in->router = router_new(base, cfg, qf, metrics);
-	if (in->router == NULL) {
+	in->orders = orders_new(base, cfg, wc, metrics);
+	size_t n_router, n_orders;
+	const struct store_statement *rs = router_statements(&n_router);
+	const struct store_statement *os = orders_statements(&n_orders);
+	in->statements = calloc(n_router + n_orders, sizeof *in->statements);
+	if (in->router == NULL || in->orders == NULL || in->statements == NULL) {
+		router_free(in->router);
+		orders_free(in->orders);
+		free(in->statements);
 		free(in);
 		return NULL;
 	}
+	memcpy(in->statements, rs, n_router * sizeof *rs);
+	memcpy(in->statements + n_router, os, n_orders * sizeof *os);
 	struct store_hooks hooks = {
 		.recover_begin = ingest_recover_begin,
 		.recover_centre = ingest_recover_centre,
@@ -933,7 +949,8 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 		.went_down = ingest_went_down,
 		.batch_done = ingest_batch_done,
 	};
-	hooks.statements = router_statements(&hooks.n_statements);
+	hooks.statements = in->statements;
+	hooks.n_statements = n_router + n_orders;
 	hooks.recovery_queries = router_recovery_queries(in->router, &hooks.n_recovery_queries);
 	in->base = base;
 	in->metrics = metrics;
@@ -955,6 +972,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 	}
 	router_attach(in->router, in->store, in->mirror);
 	router_on_queue_change(in->router, ingest_on_queue_change, in);
+	orders_attach(in->orders, in->store, in->router);
 	return in;
 }
 
@@ -976,6 +994,11 @@ void ingest_set_config(struct ingest *in, const struct config *cfg, const struct
 struct router *ingest_router(struct ingest *in)
 {
 	return in->router;
+}
+
+struct orders *ingest_orders(struct ingest *in)
+{
+	return in->orders;
 }
 
 void ingest_close_streams(struct ingest *in)
@@ -1021,6 +1044,9 @@ void ingest_free(struct ingest *in)
 	store_free(in->store);
 	router_attach(in->router, NULL, NULL);
 	router_free(in->router);
+	orders_attach(in->orders, NULL, NULL);
+	orders_free(in->orders);
+	free(in->statements);
 	if (in->ev_mirror)
 		event_free(in->ev_mirror);
 	free(in->mirror_pending);

@@ -9,7 +9,7 @@ static const int metrics_statuses[METRICS_STATUS_SLOTS] = {200, 400, 401, 404, 4
 							   415, 422, 500, 503, 0, 0, 0};
 static const char *const metrics_route_names[ROUTE_COUNT] = {
 	"/v1/calls/events", "/healthz", "/metrics", "other", "/v1/agents", "/v1/gateway/commands",
-	"/v1/centres"};
+	"/v1/centres", "/v1/workorders"};
 static const char *const metrics_result_names[EVRES_COUNT] = {"accepted", "replayed", "rejected"};
 static const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
@@ -170,13 +170,21 @@ char *metrics_render(const struct metrics *m, size_t *len)
 		"hotline_callbacks_created_total %llu\n"
 		"# HELP hotline_agents_logged_in Agents the ACD holds as logged in.\n"
 		"# TYPE hotline_agents_logged_in gauge\n"
-		"hotline_agents_logged_in %llu\n",
+		"hotline_agents_logged_in %llu\n"
+		"# HELP hotline_outbox_posts_total Posts of outbox rows to the 12345 platforms by "
+		"result.\n"
+		"# TYPE hotline_outbox_posts_total counter\n"
+		"hotline_outbox_posts_total{result=\"delivered\"} %llu\n"
+		"hotline_outbox_posts_total{result=\"retried\"} %llu\n"
+		"hotline_outbox_posts_total{result=\"refused\"} %llu\n",
 		(unsigned long long)m->batches_failed, (unsigned long long)m->store_disconnects,
 		(unsigned long long)m->recoveries, (unsigned long long)m->calls_in_progress,
 		(unsigned long long)m->store_backlog, m->store_up, m->redis_up,
 		(unsigned long long)m->acd_ring_timeouts, (unsigned long long)m->acd_unrouted_answers,
 		(unsigned long long)m->logins_ok, (unsigned long long)m->logins_refused,
-		(unsigned long long)m->callbacks_created, (unsigned long long)m->agents_logged_in);
+		(unsigned long long)m->callbacks_created, (unsigned long long)m->agents_logged_in,
+		(unsigned long long)m->outbox_delivered, (unsigned long long)m->outbox_retried,
+		(unsigned long long)m->outbox_failed);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

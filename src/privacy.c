@@ -61,3 +61,36 @@ void privacy_hash_number(const unsigned char *key, size_t key_len, const char *n
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)number, strlen(number));
 	crypto_auth_hmacsha256_final(&st, out);
 }
+
+static void privacy_seal_key(const char *key_text, unsigned char key[crypto_secretbox_KEYBYTES])
+{
+	static const unsigned char context[] = "hotline privacy seal v1";
+	crypto_generichash(key, crypto_secretbox_KEYBYTES, (const unsigned char *)key_text,
+			   strlen(key_text), context, sizeof context - 1);
+}
+
+void privacy_seal(const char *key_text, const void *plain, size_t len, unsigned char *out)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	_Static_assert(PRIVACY_SEAL_OVERHEAD == crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES,
+		       "seal overhead");
+	privacy_seal_key(key_text, key);
+	randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, plain, len, out, key);
+	sodium_memzero(key, sizeof key);
+}
+
+long privacy_open(const char *key_text, const unsigned char *sealed, size_t len, char *out)
+{
+	unsigned char key[crypto_secretbox_KEYBYTES];
+	if (len < PRIVACY_SEAL_OVERHEAD)
+		return -1;
+	privacy_seal_key(key_text, key);
+	int rc = crypto_secretbox_open_easy((unsigned char *)out, sealed + crypto_secretbox_NONCEBYTES,
+					    len - crypto_secretbox_NONCEBYTES, sealed, key);
+	sodium_memzero(key, sizeof key);
+	if (rc != 0)
+		return -1;
+	out[len - PRIVACY_SEAL_OVERHEAD] = '\0';
+	return (long)(len - PRIVACY_SEAL_OVERHEAD);
+}

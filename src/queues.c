@@ -10,7 +10,6 @@
  * allocation per kind, so freeing never has to cast a const pointer.
  */
 #include "queues.h"
-#include "readfile.h"
 #include "yamldoc.h"
 
 #include <stdio.h>
@@ -123,27 +122,7 @@ static int queues_take_int(const struct yamldoc_reader *rd, const yaml_node_t *m
 		queues_field(field, parent, k->key);
 	else
 		snprintf(field, sizeof field, "%s", k->key);
-	if (yamldoc_expect_scalar(rd, node, field) != 0)
-		return -1;
-	const char *v = (const char *)node->data.scalar.value;
-	const char *digits = v[0] == '-' ? v + 1 : v;
-	size_t n = strlen(digits);
-	bool number = node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n > 0 &&
-		      strspn(digits, "0123456789") == n;
-	if (!number) {
-		yamldoc_error(rd, node, field, "expected a whole number from %d to %d, found '%s'",
-			      k->min, k->max, v);
-		return -1;
-	}
-	/* More than ten digits is outside every range here (and maybe outside long long). */
-	long long value = n > 10 ? (v[0] == '-' ? -1 : (long long)k->max + 1) : atoll(v);
-	if (value < k->min || value > k->max) {
-		yamldoc_error(rd, node, field, "%s is out of range; use %d to %d", v, k->min,
-			      k->max);
-		return -1;
-	}
-	*out = (int)value;
-	return 0;
+	return yamldoc_take_int(rd, node, field, k->min, k->max, out);
 }
 
 /* Reads the boolean key of map into *out; false when absent. */
@@ -635,19 +614,13 @@ int queues_load_file(const char *path, struct queues_file **out, char *err, size
 	struct yamldoc_reader rd = {.name = path, .err = err, .err_len = err_len};
 	struct queues_storage *st = NULL;
 	yaml_document_t doc;
-	char *buf = NULL;
-	size_t len = 0;
 	int rc = -1;
 
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
-	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
+	if (yamldoc_load_file(path, QUEUES_WHAT, &doc, err, err_len) != 0)
 		return -1;
-	if (yamldoc_load(path, buf, len, QUEUES_WHAT, &doc, err, err_len) != 0) {
-		free(buf);
-		return -1;
-	}
 	rd.doc = &doc;
 
 	const yaml_node_t *root = yaml_document_get_root_node(&doc);
@@ -672,6 +645,5 @@ int queues_load_file(const char *path, struct queues_file **out, char *err, size
 out:
 	queues_free(st ? &st->file : NULL);
 	yaml_document_delete(&doc);
-	free(buf);
 	return rc;
 }

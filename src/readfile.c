@@ -1,4 +1,5 @@
-/* readfile.c: reading a whole file (see readfile.h). */
+/* readfile.c: reading a whole file, and resolving a file named in another
+ * (see readfile.h). */
 #include "readfile.h"
 
 #include <errno.h>
@@ -51,4 +52,22 @@ fail:
 	free(buf);
 	fclose(f);
 	return -1;
+}
+
+char *readfile_path_beside(const char *beside, const char *name)
+{
+	const char *slash = strrchr(beside, '/');
+
+	if (name[0] == '/' || slash == NULL)
+		return strdup(name);
+	size_t dir_len = (size_t)(slash - beside);
+	size_t len = dir_len + 1 + strlen(name) + 1;
+	char *joined = malloc(len);
+	if (joined == NULL)
+		return NULL;
+	if (dir_len == 0)
+		snprintf(joined, len, "/%s", name);
+	else
+		snprintf(joined, len, "%.*s/%s", (int)dir_len, beside, name);
+	return joined;
 }

@@ -5,7 +5,10 @@
  * integer: no floating point, so the plan does not depend on libm. The year is
  * generated one local day at a time: per-day counts come from a largest-
  * remainder apportionment fixed up front, a day's compact records are drawn,
- * sorted by offered time and expanded into full calls one by one.
+ * sorted by offered time and expanded into full calls one by one. Work
+ * orders are few (14,716 in Nanjing's year): their times are all drawn in
+ * replay_new, and each order's details come from its own generator when it is
+ * asked for.
  */
 #include "replay.h"
 
@@ -58,6 +61,53 @@ static const char *const replay_paths_flagged[] = {"", "0", "1", "2"};
 #define REPLAY_DIALLED_NORMAL "12320"
 #define REPLAY_DIALLED_CRISIS "12356"
 
+/* Work orders: the share of consultations (the rest are complaints) and of
+ * urgent orders, in percent. */
+#define REPLAY_ORDER_CONSULTATION_PERCENT 20
+#define REPLAY_ORDER_URGENT_PERCENT 2
+/* Mixed into the seed of the orders' generator, so that they draw nothing
+ * from the calls' generator. */
+#define REPLAY_ORDER_SEED_MIX UINT64_C(0x6a09e667f3bcc909)
+
+/* What citizens bring to the 12345 hotlines about health care. No quote or
+ * backslash in any of them: the JSON needs no escaping. */
+struct replay_order_text {
+	const char *title;
+	const char *content;
+};
+static const struct replay_order_text replay_order_complaints[] = {
+	{"挂号难", "多次在网上和电话预约均显示无号，现场排队也挂不上专家号，希望增加号源。"},
+	{"候诊时间过长", "上午八点到医院候诊，十一点仍未就诊，排队秩序混乱，希望改进。"},
+	{"医务人员服务态度差", "就诊时医生态度生硬，不耐心解答病情问题，要求医院核实处理。"},
+	{"医疗收费有疑问", "住院结算清单中有未使用的检查项目收费，要求医院核对并退还。"},
+	{"急救车到达慢", "拨打120后等待四十分钟急救车才到，要求说明原因并改进调度。"},
+	{"药品短缺", "医院药房长期缺少常用慢性病药品，患者只能到外面药店自费购买。"},
+	{"体检报告延迟", "入职体检已过两周仍未拿到报告，影响入职，要求尽快出具。"},
+	{"就医环境差", "门诊楼卫生间脏乱，候诊区座位不足，希望医院改善就医环境。"},
+};
+static const struct replay_order_text replay_order_consultations[] = {
+	{"疫苗接种咨询", "孩子的第二针疫苗接种时间和地点如何安排，需要提前预约吗？"},
+	{"医保报销咨询", "异地就医的住院费用怎样办理医保报销，需要准备哪些材料？"},
+	{"健康证办理咨询", "办理食品从业人员健康证需要到哪里体检，多长时间可以领证？"},
+	{"预约挂号方式咨询", "老年人不会使用手机，除了网上预约还有哪些挂号方式？"},
+	{"传染病防控咨询", "家中有人确诊流感，其他家庭成员需要采取哪些防护措施？"},
+	{"出生医学证明咨询", "出生医学证明信息填写有误，应当到哪里办理更正手续？"},
+};
+static const char *const replay_surnames[] = {
+	"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
+	"徐", "孙", "马", "朱", "胡", "郭", "何", "林", "高", "罗",
+};
+static const char *const replay_given_names[] = {
+	"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊",   "军",
+	"洋", "勇", "艳", "杰",   "娟", "涛", "明", "超", "秀兰", "霞",
+};
+static const char *const replay_order_source_names[REPLAY_ORDER_SOURCES] = {
+	"city_12345",
+	"province_12345",
+};
+/* The source's part of an external_no: short, so that ids stay in 64. */
+static const char *const replay_order_source_tags[REPLAY_ORDER_SOURCES] = {"city", "prov"};
+
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
 struct replay_rng {
@@ -88,6 +138,13 @@ struct replay_centre {
 	uint64_t issued;        /* calls expanded so far: the last index */
 };
 
+/* A work order before expansion: when, and from where. */
+struct replay_order_slot {
+	int64_t received_usec;
+	uint32_t index; /* the draw's sequence number, then the 1-based per source */
+	uint8_t source;
+};
+
 struct replay {
 	const struct profile *profile;
 	uint64_t seed;
@@ -103,6 +160,10 @@ struct replay {
 	size_t n_slots;
 	size_t cap_slots;
 	size_t next_slot;
+
+	int64_t planned_orders[REPLAY_ORDER_SOURCES];
+	struct replay_order_slot *orders; /* in received order */
+	size_t n_orders;
 };
 
 static uint64_t replay_splitmix64(uint64_t *state)
@@ -192,6 +253,47 @@ static int replay_decimal_digits(uint64_t v)
 		n++;
 	}
 	return n;
+}
+
+/* A local day: its bounds, and its hours' weights by the daily rhythm of
+ * its weekday, cumulated. A day has 23 to 25 hours across a DST change. */
+struct replay_day {
+	int64_t midnight; /* usec */
+	int64_t seconds;  /* its length */
+	int64_t cum[25];
+	int n_hours;
+};
+
+static void replay_day_frame(const struct replay *r, int d, struct replay_day *day)
+{
+	int minute, weekday;
+
+	day->midnight = timeutil_local_midnight(r->year, 1, 1 + d);
+	day->seconds = (timeutil_local_midnight(r->year, 1, 2 + d) - day->midnight) / USEC_PER_SEC;
+	timeutil_local_clock(day->midnight, &minute, &weekday);
+	const int64_t *hour_weight = weekday >= 6 ? replay_hour_weekend : replay_hour_weekday;
+	day->n_hours = (int)((day->seconds + 3599) / 3600);
+	if (day->n_hours > 25)
+		day->n_hours = 25;
+	if (day->n_hours < 1)
+		day->n_hours = 1;
+	for (int h = 0; h < day->n_hours; h++)
+		day->cum[h] = (h > 0 ? day->cum[h - 1] : 0) + hour_weight[h < 24 ? h : 23];
+}
+
+/* Seconds after the day's midnight by its hourly rhythm, in [lo, hi); hi > lo. */
+static int64_t replay_sample_offset(struct replay_rng *g, const struct replay_day *day, int64_t lo,
+				    int64_t hi)
+{
+	for (;;) {
+		int64_t r = (int64_t)replay_rng_below(g, (uint64_t)day->cum[day->n_hours - 1]);
+		int h = 0;
+		while (day->cum[h] <= r)
+			h++;
+		int64_t s = (int64_t)h * 3600 + (int64_t)replay_rng_below(g, 3600);
+		if (s >= lo && s < hi)
+			return s;
+	}
 }
 
 /* The per-centre counts, checks and per-day apportionment. Own centre first,
@@ -303,6 +405,99 @@ static int replay_plan_centres(struct replay *r, const int64_t *day_weight, char
 	return 0;
 }
 
+static int replay_order_slot_compare(const void *a, const void *b)
+{
+	const struct replay_order_slot *x = a, *y = b;
+	if (x->received_usec != y->received_usec)
+		return x->received_usec < y->received_usec ? -1 : 1;
+	if (x->source != y->source)
+		return x->source < y->source ? -1 : 1;
+	return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+/*
+ * Draws when each of the own centre's work orders is received: each source's
+ * count apportioned over the days like the calls, each order placed in its
+ * day by the daily rhythm, anywhere from 00:00:00 to the day's last second,
+ * so that every order lies inside the local year. Sorted by that time, the
+ * orders of each source are then numbered from 1.
+ */
+static int replay_plan_orders(struct replay *r, const int64_t *day_weight, char *err,
+			      size_t err_len)
+{
+	const struct profile *p = r->profile;
+	const char *centre = r->centres[0].code;
+	int64_t *per_day = NULL;
+	int64_t total = 0;
+	struct replay_rng g;
+
+	r->planned_orders[REPLAY_ORDER_CITY] = p->work_orders_city;
+	r->planned_orders[REPLAY_ORDER_PROVINCE] = p->work_orders_province;
+	for (int s = 0; s < REPLAY_ORDER_SOURCES; s++) {
+		const int64_t n = r->planned_orders[s];
+		if (n < 0 || n > REPLAY_ORDERS_MAX) {
+			snprintf(err, err_len,
+				 "work_orders.%s: %" PRId64
+				 " work orders cannot be planned (0 to %d)",
+				 replay_order_source_names[s], n, REPLAY_ORDERS_MAX);
+			return -1;
+		}
+		total += n;
+		/* "w<seed>-<centre>-<year>-<tag>-<index>" */
+		size_t id_len = 1 + (size_t)replay_decimal_digits(r->seed) + 1 + strlen(centre) +
+				1 + (size_t)replay_decimal_digits((uint64_t)r->year) + 1 +
+				strlen(replay_order_source_tags[s]) + 1 +
+				(size_t)replay_decimal_digits((uint64_t)n);
+		if (n > 0 && id_len > REPLAY_ID_MAX - 1) {
+			snprintf(err, err_len,
+				 "centre.code: \"%s\" makes work order numbers of %zu characters "
+				 "with seed %" PRIu64 "; the API allows %d (use a shorter code or "
+				 "seed)",
+				 centre, id_len, r->seed, REPLAY_ID_MAX - 1);
+			return -1;
+		}
+	}
+	if (total > REPLAY_ORDERS_MAX) {
+		snprintf(err, err_len,
+			 "work_orders: %" PRId64 " work orders cannot be planned "
+			 "(at most %d)",
+			 total, REPLAY_ORDERS_MAX);
+		return -1;
+	}
+	if (total == 0)
+		return 0;
+	r->orders = calloc((size_t)total, sizeof *r->orders);
+	per_day = calloc((size_t)r->days, sizeof *per_day);
+	if (r->orders == NULL || per_day == NULL) {
+		free(per_day);
+		snprintf(err, err_len, "out of memory for %" PRId64 " work orders", total);
+		return -1;
+	}
+	replay_rng_seed(&g, r->seed ^ REPLAY_ORDER_SEED_MIX);
+	for (int s = 0; s < REPLAY_ORDER_SOURCES; s++) {
+		profile_apportion(r->planned_orders[s], day_weight, (size_t)r->days, per_day);
+		for (int d = 0; d < r->days; d++) {
+			struct replay_day day;
+			if (per_day[d] == 0)
+				continue;
+			replay_day_frame(r, d, &day);
+			for (int64_t k = 0; k < per_day[d]; k++) {
+				struct replay_order_slot *o = &r->orders[r->n_orders];
+				int64_t at = replay_sample_offset(&g, &day, 0, day.seconds);
+				o->received_usec = day.midnight + at * USEC_PER_SEC;
+				o->index = (uint32_t)r->n_orders++;
+				o->source = (uint8_t)s;
+			}
+		}
+	}
+	free(per_day);
+	qsort(r->orders, r->n_orders, sizeof *r->orders, replay_order_slot_compare);
+	uint32_t next[REPLAY_ORDER_SOURCES] = {0};
+	for (size_t i = 0; i < r->n_orders; i++)
+		r->orders[i].index = ++next[r->orders[i].source];
+	return 0;
+}
+
 /*
  * Builds the plan. The day weights (weekday rhythm with a little day-to-day
  * noise) are drawn first, then every count is fixed: what follows only decides
@@ -344,7 +539,8 @@ struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err
 		day_weight[d] = replay_weekday_weight[weekday] *
 				(int64_t)(90 + replay_rng_below(&r->rng, 21));
 	}
-	if (replay_plan_centres(r, day_weight, err, err_len) != 0)
+	if (replay_plan_centres(r, day_weight, err, err_len) != 0 ||
+	    replay_plan_orders(r, day_weight, err, err_len) != 0)
 		goto fail;
 
 	size_t cap = 0;
@@ -386,22 +582,8 @@ void replay_free(struct replay *r)
 	}
 	free(r->centres);
 	free(r->slots);
+	free(r->orders);
 	free(r);
-}
-
-/* Seconds after midnight by the hourly rhythm, in [lo, hi); hi > lo. */
-static int64_t replay_sample_offset(struct replay_rng *g, const int64_t *cum, int n_hours,
-				    int64_t lo, int64_t hi)
-{
-	for (;;) {
-		int64_t r = (int64_t)replay_rng_below(g, (uint64_t)cum[n_hours - 1]);
-		int h = 0;
-		while (cum[h] <= r)
-			h++;
-		int64_t s = (int64_t)h * 3600 + (int64_t)replay_rng_below(g, 3600);
-		if (s >= lo && s < hi)
-			return s;
-	}
 }
 
 static enum category replay_draw_accepted(struct replay_rng *g, struct replay_centre *rc)
@@ -452,27 +634,15 @@ static void replay_push_slot(struct replay *r, int64_t offered_usec, size_t cent
  */
 static void replay_generate_day(struct replay *r, int d)
 {
-	const int64_t midnight = timeutil_local_midnight(r->year, 1, 1 + d);
-	const int64_t next_midnight = timeutil_local_midnight(r->year, 1, 2 + d);
-	const int64_t day_s = (next_midnight - midnight) / USEC_PER_SEC;
-	const int64_t last_offset = day_s - REPLAY_LAST_CALL_BEFORE_END_S;
+	struct replay_day day;
+
+	replay_day_frame(r, d, &day);
+	const int64_t midnight = day.midnight;
+	const int64_t last_offset = day.seconds - REPLAY_LAST_CALL_BEFORE_END_S;
 	const bool first_day = d == 0;
 	const bool last_day = d == r->days - 1;
-	int64_t cum[25];
-	int minute, weekday;
-
-	timeutil_local_clock(midnight, &minute, &weekday);
-	const int64_t *hour_weight = weekday >= 6 ? replay_hour_weekend : replay_hour_weekday;
-	int n_hours = (int)((day_s + 3599) / 3600);
-	if (n_hours > 25)
-		n_hours = 25;
-	if (n_hours < 1)
-		n_hours = 1;
-	for (int h = 0; h < n_hours; h++)
-		cum[h] = (h > 0 ? cum[h - 1] : 0) + hour_weight[h < 24 ? h : 23];
-
 	const int64_t lo = first_day ? 1 : 0;
-	const int64_t hi = last_day ? last_offset : day_s;
+	const int64_t hi = last_day ? last_offset : day.seconds;
 
 	r->n_slots = 0;
 	r->next_slot = 0;
@@ -485,12 +655,12 @@ static void replay_generate_day(struct replay *r, int d)
 			replay_push_slot(r, midnight + last_offset * USEC_PER_SEC, i,
 					 replay_draw_accepted(&r->rng, rc), false);
 		for (int64_t k = 0; k < rc->day_accepted[d]; k++) {
-			int64_t s = replay_sample_offset(&r->rng, cum, n_hours, lo, hi);
+			int64_t s = replay_sample_offset(&r->rng, &day, lo, hi);
 			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
 					 replay_draw_accepted(&r->rng, rc), false);
 		}
 		for (int64_t k = 0; k < rc->day_abandoned[d]; k++) {
-			int64_t s = replay_sample_offset(&r->rng, cum, n_hours, lo, hi);
+			int64_t s = replay_sample_offset(&r->rng, &day, lo, hi);
 			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
 					 replay_draw_abandoned(&r->rng, rc), true);
 		}
@@ -666,6 +836,85 @@ int64_t replay_planned_abandoned(const struct replay *r, size_t centre_index)
 int64_t replay_planned_calls(const struct replay *r)
 {
 	return r->planned_calls;
+}
+
+const char *replay_order_source_name(enum replay_order_source s)
+{
+	return (unsigned)s < REPLAY_ORDER_SOURCES ? replay_order_source_names[s] : "unknown";
+}
+
+int64_t replay_planned_orders(const struct replay *r, enum replay_order_source s)
+{
+	return (unsigned)s < REPLAY_ORDER_SOURCES ? r->planned_orders[s] : 0;
+}
+
+size_t replay_order_count(const struct replay *r)
+{
+	return r->n_orders;
+}
+
+/* The details come from a generator seeded by (seed, source, index), like a
+ * call's, so they do not depend on which orders were asked for before. */
+bool replay_order_at(const struct replay *r, size_t i, struct replay_order *out)
+{
+	if (i >= r->n_orders)
+		return false;
+	const struct replay_order_slot *slot = &r->orders[i];
+	const enum replay_order_source source = (enum replay_order_source)slot->source;
+	struct replay_rng g;
+
+	memset(out, 0, sizeof *out);
+	out->source = source;
+	out->index = slot->index;
+	out->centre = r->centres[0].code;
+	out->received_usec = slot->received_usec;
+	snprintf(out->external_no, sizeof out->external_no, "w%" PRIu64 "-%s-%d-%s-%" PRIu64,
+		 r->seed, out->centre, r->year, replay_order_source_tags[source], out->index);
+
+	uint64_t mix = r->seed ^ REPLAY_ORDER_SEED_MIX ^
+		       (UINT64_C(0xd1b54a32d192ed03) * ((uint64_t)source + 1)) ^
+		       (UINT64_C(0x8cb92ba72f3d8dd7) * out->index);
+	replay_rng_seed(&g, mix);
+	const struct replay_order_text *text;
+	if (replay_rng_below(&g, 100) < REPLAY_ORDER_CONSULTATION_PERCENT) {
+		out->category = CATEGORY_CONSULTATION;
+		text = &replay_order_consultations[replay_rng_below(
+			&g, N_ELEMENTS(replay_order_consultations))];
+	} else {
+		out->category = CATEGORY_COMPLAINT;
+		text = &replay_order_complaints[replay_rng_below(
+			&g, N_ELEMENTS(replay_order_complaints))];
+	}
+	out->title = text->title;
+	out->content = text->content;
+	out->urgent = replay_rng_below(&g, 100) < REPLAY_ORDER_URGENT_PERCENT;
+	snprintf(out->citizen_name, sizeof out->citizen_name, "%s%s",
+		 replay_rng_pick(&g, replay_surnames, N_ELEMENTS(replay_surnames)),
+		 replay_rng_pick(&g, replay_given_names, N_ELEMENTS(replay_given_names)));
+	snprintf(out->citizen_phone, sizeof out->citizen_phone, "%s%08" PRIu64,
+		 replay_rng_pick(&g, replay_mobile_prefixes, N_ELEMENTS(replay_mobile_prefixes)),
+		 replay_rng_below(&g, 100000000));
+	return true;
+}
+
+/* Every string of an order is from a fixed alphabet or a fixed list without
+ * quotes or backslashes (see replay_order_complaints), so the JSON needs no
+ * escaping. */
+int replay_format_order(const struct replay_order *o, char *buf, size_t len)
+{
+	char when[TIMEUTIL_RFC3339_LEN];
+
+	timeutil_format_local(o->received_usec, when);
+	int n = snprintf(buf, len,
+			 "{\"external_no\":\"%s\",\"centre\":\"%s\",\"received_at\":\"%s\","
+			 "\"category\":\"%s\",\"urgent\":%s,\"title\":\"%s\",\"content\":\"%s\","
+			 "\"citizen\":{\"name\":\"%s\",\"phone\":\"%s\"}}",
+			 o->external_no, o->centre, when, category_name(o->category),
+			 o->urgent ? "true" : "false", o->title, o->content, o->citizen_name,
+			 o->citizen_phone);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return n;
 }
 
 const char *replay_event_type_name(enum replay_event_type t)

@@ -52,6 +52,7 @@ struct router_agent {
 	struct acd_skill skills[ACD_SKILLS_MAX];
 	size_t n_skills;
 	bool enabled;
+	bool supervisor; /* agents.role: may read personal data, with a reason */
 	bool logged_in;
 	enum acd_agent_state state;
 	char reason[ACD_REASON_MAX + 1];
@@ -152,7 +153,7 @@ struct router_login {
 	ingest_reply_fn reply;
 	void *request;
 	/* from the agents table */
-	bool found, enabled;
+	bool found, enabled, supervisor;
 	char hash[160];
 	char name[401], extension[17];
 	struct acd_skill skills[ACD_SKILLS_MAX];
@@ -308,7 +309,8 @@ static const struct store_statement router_stmts[] = {
 	{"r_agent_get",
 	 "SELECT a.name, a.extension, a.enabled, a.password_hash,"
 	 " coalesce((SELECT string_agg(s.skill || ':' || s.level, ',' ORDER BY s.skill)"
-	 "  FROM agent_skills s WHERE s.centre = a.centre AND s.agent_id = a.agent_id), '')"
+	 "  FROM agent_skills s WHERE s.centre = a.centre AND s.agent_id = a.agent_id), ''),"
+	 " a.role"
 	 " FROM agents a WHERE a.centre = $1 AND a.agent_id = $2"},
 	{"r_session_add",
 	 "INSERT INTO agent_sessions (token_sha256, centre, agent_id, created_at, expires_at)"
@@ -355,7 +357,7 @@ static const char router_sql_agents[] =
 	" coalesce((SELECT string_agg(s.skill || ':' || s.level, ',' ORDER BY s.skill)"
 	"  FROM agent_skills s WHERE s.centre = a.centre AND s.agent_id = a.agent_id), ''),"
 	" l.state, coalesce(l.reason, ''), (extract(epoch FROM l.at) * 1000000)::bigint,"
-	" coalesce(l.call_id, '')"
+	" coalesce(l.call_id, ''), a.role"
 	" FROM agents a LEFT JOIN LATERAL (SELECT state, reason, at, call_id FROM agent_state_log g"
 	"  WHERE g.centre = a.centre AND g.agent_id = a.agent_id ORDER BY g.seq DESC LIMIT 1) l"
 	" ON true ORDER BY a.centre, a.agent_id";
@@ -538,8 +540,9 @@ static json_t *router_agent_json(const struct router_agent *ra)
 	for (size_t i = 0; i < ra->n_skills; i++)
 		json_array_append_new(skills, json_pack("{s:s,s:i}", "name", ra->skills[i].name,
 							"level", ra->skills[i].level));
-	return json_pack("{s:s,s:s,s:s,s:s,s:o}", "centre", ra->rc->code, "agent_id", ra->id, "name",
-			 ra->name, "extension", ra->extension, "skills", skills);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "centre", ra->rc->code, "agent_id", ra->id,
+			 "name", ra->name, "extension", ra->extension, "role",
+			 ra->supervisor ? "supervisor" : "agent", "skills", skills);
 }
 
 static void router_publish(struct router_centre *rc, const char *type, json_t *data)
@@ -1099,11 +1102,10 @@ static void router_arm_timer(struct router *r)
 	strmap_each(r->centres, router_centre_deadline, &d);
 	int64_t now = timeutil_now_usec();
 	/* at least once a minute: the day may change */
-	int64_t wait = d.earliest == INT64_MAX ? 60000000 : d.earliest - now;
+	/* compared before subtracting: a restored timer may be long overdue */
+	int64_t wait = d.earliest == INT64_MAX ? 60000000 : d.earliest <= now ? 0 : d.earliest - now;
 	if (wait > 60000000)
 		wait = 60000000;
-	if (wait < 0)
-		wait = 0;
 	struct timeval tv = {.tv_sec = wait / 1000000, .tv_usec = wait % 1000000};
 	evtimer_add(r->ev_timer, &tv);
 }
@@ -1550,6 +1552,7 @@ static int router_recover_agents(struct router *r, const struct store_rows *rows
 		router_copy(ra->extension, sizeof ra->extension, store_rows_value(rows, i, 3));
 		ra->enabled = strcmp(store_rows_value(rows, i, 4), "t") == 0;
 		ra->n_skills = router_parse_skills(store_rows_value(rows, i, 5), ra->skills);
+		ra->supervisor = strcmp(store_rows_value(rows, i, 10), "supervisor") == 0;
 		ra->stored = false;
 		if (store_rows_is_null(rows, i, 6))
 			continue;
@@ -2110,6 +2113,7 @@ static void router_login_checked(void *arg, int result)
 	memcpy(ra->skills, lg->skills, sizeof ra->skills);
 	ra->n_skills = lg->n_skills;
 	ra->enabled = true;
+	ra->supervisor = lg->supervisor;
 
 	char token[PWCHECK_TOKEN_CHARS + 1];
 	unsigned char sha[32];
@@ -2178,6 +2182,8 @@ static void router_login_found(struct router_login *lg, json_t *rows)
 		router_copy(lg->hash, sizeof lg->hash, json_string_value(json_array_get(row, 3)));
 		lg->n_skills = router_parse_skills(json_string_value(json_array_get(row, 4)),
 						   lg->skills);
+		lg->supervisor = json_array_size(row) >= 6 &&
+				 strcmp(json_string_value(json_array_get(row, 5)), "supervisor") == 0;
 		hash = lg->hash;
 	}
 	int rc = pwcheck_submit(r->pw, hash, lg->password, lg->password_len, router_login_checked,
@@ -2546,6 +2552,22 @@ static void router_agent_callback(struct router *r, struct router_agent *ra, boo
 						      accept ? "accepted" : "done", "agent",
 						      router_state_json(ra))));
 	router_flush(r);
+}
+
+int router_identify(struct router *r, const char *token, struct router_identity *out)
+{
+	unsigned char sha[32];
+	struct router_session *s = NULL;
+	if (token != NULL && pwcheck_token_hash(token, sha) == 0)
+		s = strmap_get(r->sessions, (const char *)sha, sizeof sha);
+	if (s == NULL || s->expires_at <= timeutil_now_usec())
+		return -1;
+	struct router_centre *rc = router_centre_find(r, s->centre);
+	struct router_agent *ra = rc ? router_agent_find(rc, s->agent) : NULL;
+	router_copy(out->centre, sizeof out->centre, s->centre);
+	router_copy(out->agent, sizeof out->agent, s->agent);
+	out->supervisor = ra != NULL && ra->supervisor;
+	return 0;
 }
 
 void router_agent_post(struct router *r, const char *action, const char *token,

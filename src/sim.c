@@ -1,7 +1,8 @@
 /* sim.c: hotline-sim, the gateway simulator: prints the scaled profile a
  * replay expects, and replays a year profile through the broker's
  * distributor, playing the gateway (POST /v1/calls/events and the command
- * stream of each centre) and a pool of agents per centre (simagents.c).
+ * stream of each centre), a pool of agents per centre (simagents.c) and the
+ * 12345 platforms that hand the own centre its work orders (simorders.c).
  *
  * The plan (replay.c) fixes every call and event; this file only drives it:
  * a bounded set of calls in progress, each sending its events in order, one
@@ -45,6 +46,7 @@
 #include "profile.h"
 #include "replay.h"
 #include "simagents.h"
+#include "simorders.h"
 #include "simretry.h"
 #include "ssec.h"
 #include "strmap.h"
@@ -70,6 +72,8 @@
  * wrap-up (never a category correction: the export must equal the plan). */
 #define SIM_DISPOSITION_EVERY 10
 #define SIM_DISPOSITION "resolved"
+/* Connections of each 12345 platform, at most: orders are few. */
+#define SIM_ORDER_CONNECTIONS 4
 
 #define SIM_EXIT_OK 0
 #define SIM_EXIT_FAILED 1
@@ -93,6 +97,7 @@ struct sim_options {
 	const char *agent_password_file;
 	int ring_delay_ms;
 	int answer_timeout_s;
+	const char *platform_secrets_file;
 };
 
 struct sim;
@@ -151,12 +156,13 @@ struct sim {
 	bool interrupted;
 
 	struct simagents *agents;
+	struct simorders *orders; /* NULL without --platform-secrets */
 	struct sim_gateway *gateways;
 	size_t n_gateways;
 	size_t gateways_connected;
 	bool agents_ready;
 	bool begun;     /* calls started */
-	bool finishing; /* the plan is done: the agents log out */
+	bool finishing; /* the calls are done: the agents log out */
 	bool finished;  /* they did */
 
 	struct event *progress_timer;
@@ -217,6 +223,13 @@ static void sim_usage(FILE *f)
 	      "  --answer-timeout SEC\n"
 	      "                      replay: how long a call the plan answers may wait for\n"
 	      "                      the broker's connect, default 120\n"
+	      "  --platform-secrets F\n"
+	      "                      replay: also post the centre's 12345 work orders, signed\n"
+	      "                      with the platforms' secrets from F, one line each:\n"
+	      "                        city_12345 SECRET\n"
+	      "                        province_12345 SECRET\n"
+	      "                      (the broker's workorders.file platforms); without it\n"
+	      "                      no work order is posted\n"
 	      "\n"
 	      "The agents of every centre of the plan must exist with every skill of the\n"
 	      "broker's queues file, e.g. for each centre C:\n"
@@ -285,6 +298,7 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		OPT_AGENT_PASSWORD_FILE,
 		OPT_RING_DELAY_MS,
 		OPT_ANSWER_TIMEOUT,
+		OPT_PLATFORM_SECRETS,
 	};
 	static const struct option longopts[] = {
 		{"profile", required_argument, NULL, OPT_PROFILE},
@@ -304,6 +318,7 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		{"agent-password-file", required_argument, NULL, OPT_AGENT_PASSWORD_FILE},
 		{"ring-delay-ms", required_argument, NULL, OPT_RING_DELAY_MS},
 		{"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
+		{"platform-secrets", required_argument, NULL, OPT_PLATFORM_SECRETS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -393,6 +408,9 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			    0)
 				return -1;
 			o->answer_timeout_s = (int)v;
+			break;
+		case OPT_PLATFORM_SECRETS:
+			o->platform_secrets_file = optarg;
 			break;
 		case 'h':
 			sim_usage(stdout);
@@ -1108,6 +1126,8 @@ static void sim_begin(struct sim *s)
 	s->begun = true;
 	evtimer_del(s->startup_timer);
 	s->started_usec = simretry_now_usec();
+	if (s->orders != NULL)
+		simorders_start(s->orders);
 	sim_fill(s);
 }
 
@@ -1118,14 +1138,32 @@ static void sim_on_agents_ready(void *arg)
 	sim_begin(s);
 }
 
+/* The run ends once the agents have logged out after the last call and
+ * every work order was taken in, whichever comes last. */
+static void sim_end_if_done(struct sim *s)
+{
+	if (s->finished && (s->orders == NULL || simorders_done(s->orders)))
+		sim_stop(s);
+}
+
 static void sim_on_agents_finished(void *arg)
 {
 	struct sim *s = arg;
 	s->finished = true;
-	sim_stop(s);
+	sim_end_if_done(s);
+}
+
+static void sim_on_orders_finished(void *arg)
+{
+	sim_end_if_done(arg);
 }
 
 static void sim_on_agents_failed(void *arg)
+{
+	sim_fail(arg);
+}
+
+static void sim_on_orders_failed(void *arg)
 {
 	sim_fail(arg);
 }
@@ -1164,13 +1202,20 @@ static void sim_print_progress(const struct sim *s, FILE *f)
 	double elapsed = (double)(simretry_now_usec() - since) / 1e6;
 	struct simagents_counts a;
 
+	char orders[64] = "";
+	if (s->orders != NULL) {
+		struct simorders_counts oc;
+		simorders_counts(s->orders, &oc);
+		snprintf(orders, sizeof orders, ", %" PRIu64 "/%zu work orders", oc.posted,
+			 oc.planned);
+	}
 	simagents_counts(s->agents, &a);
 	fprintf(f,
 		"hotline-sim: %" PRIu64 "/%" PRId64 " calls, %" PRIu64 " events, %.0f events/s, "
-		"%" PRIu64 " retries, %u/%u agents logged in, %" PRIu64 " callbacks, %.1f s%s\n",
+		"%" PRIu64 " retries, %u/%u agents logged in, %" PRIu64 " callbacks%s, %.1f s%s\n",
 		s->calls_done, s->planned_calls, s->events_ok,
 		elapsed > 0 ? (double)s->events_ok / elapsed : 0.0, s->retries, a.logged_in,
-		a.agents, a.callbacks, elapsed, s->begun ? "" : " (logging the agents in)");
+		a.agents, a.callbacks, orders, elapsed, s->begun ? "" : " (logging the agents in)");
 }
 
 static void sim_on_progress(evutil_socket_t fd, short what, void *arg)
@@ -1191,7 +1236,8 @@ static void sim_on_signal(evutil_socket_t fd, short what, void *arg)
 static int sim_raise_file_limit(const struct sim_options *o, size_t n_centres)
 {
 	struct rlimit rl;
-	rlim_t need = (rlim_t)o->connections + (rlim_t)n_centres * (o->agents + 1) + 64;
+	rlim_t need = (rlim_t)o->connections + (rlim_t)n_centres * (o->agents + 1) +
+		      (rlim_t)REPLAY_ORDER_SOURCES * SIM_ORDER_CONNECTIONS + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return 0;
@@ -1214,8 +1260,9 @@ static int sim_raise_file_limit(const struct sim_options *o, size_t n_centres)
 
 static void sim_free(struct sim *s)
 {
-	/* The pool first: its requests point at calls and agents. */
+	/* The pools first: their requests point at calls, agents and orders. */
 	httpc_free(s->http);
+	simorders_free(s->orders);
 	for (size_t i = 0; s->gateways != NULL && i < s->n_gateways; i++)
 		ssec_free(s->gateways[i].stream);
 	free(s->gateways);
@@ -1238,6 +1285,35 @@ static void sim_free(struct sim *s)
 		event_base_free(s->base);
 }
 
+/* The work orders' line of the summary: what was posted, or why none was. */
+static void sim_print_orders_summary(const struct sim *s)
+{
+	const int64_t city = replay_planned_orders(s->plan, REPLAY_ORDER_CITY);
+	const int64_t province = replay_planned_orders(s->plan, REPLAY_ORDER_PROVINCE);
+	const char *centre = replay_centre_code(s->plan, 0);
+	struct simorders_counts c;
+
+	if (city + province == 0) {
+		printf("hotline-sim: work orders: the profile plans none\n");
+		return;
+	}
+	if (s->orders == NULL) {
+		printf("hotline-sim: work orders: NOT posted (no --platform-secrets): the "
+		       "profile plans %" PRId64 " for centre %s (city_12345 %" PRId64
+		       ", province_12345 %" PRId64 "), which the export will lack\n",
+		       city + province, centre, city, province);
+		return;
+	}
+	simorders_counts(s->orders, &c);
+	printf("hotline-sim: work orders: posted %" PRIu64
+	       " of %zu for centre %s (city_12345 %" PRIu64 " of %" PRId64
+	       ", province_12345 %" PRIu64 " of %" PRId64 "), %" PRIu64 " new, %" PRIu64
+	       " taken in before, %" PRIu64 " retries\n",
+	       c.posted, c.planned, centre, c.posted_by_source[REPLAY_ORDER_CITY], city,
+	       c.posted_by_source[REPLAY_ORDER_PROVINCE], province, c.created, c.replayed,
+	       c.retries);
+}
+
 static void sim_print_summary(const struct sim *s, bool complete)
 {
 	double elapsed = s->begun ? (double)(simretry_now_usec() - s->started_usec) / 1e6 : 0.0;
@@ -1246,7 +1322,7 @@ static void sim_print_summary(const struct sim *s, bool complete)
 	printf("hotline-sim: %s %" PRIu64 " of %" PRId64 " calls (%" PRIu64 " accepted, %" PRIu64
 	       " abandoned) in %zu centres, %" PRIu64 " events (%" PRIu64
 	       " idempotent replays), %" PRIu64 " retries, %.1f s, %.0f events/s; "
-	       "bookings and work orders are not replayed yet (later features)\n",
+	       "bookings are not replayed yet (a later feature)\n",
 	       complete ? "replayed" : "INCOMPLETE:", s->calls_done, s->planned_calls,
 	       s->calls_done - s->calls_abandoned, s->calls_abandoned, replay_centre_count(s->plan),
 	       s->events_ok, s->events_replayed, s->retries, elapsed,
@@ -1263,6 +1339,7 @@ static void sim_print_summary(const struct sim *s, bool complete)
 	       a.dispositions, a.callbacks, a.no_answer, a.logins, s->connects, s->connects_ignored,
 	       s->offers_withdrawn, s->cancels, s->overflows, s->dials, a.retries, a.refused,
 	       s->stream_drops);
+	sim_print_orders_summary(s);
 	if (s->mismatches > 0)
 		printf("hotline-sim: %" PRIu64 " calls were classified differently from the plan; "
 		       "the export will not match\n",
@@ -1313,6 +1390,7 @@ static int sim_replay(struct sim_options *o)
 	struct profile *scaled = NULL;
 	struct event_config *cfg = NULL;
 	struct sim s = {0};
+	struct simorders_secrets platform_secrets;
 	char secret[SIM_SECRET_MAX];
 	char password[SIM_PASSWORD_MAX + 3]; /* its line, "\r\n" and the NUL */
 	char err[1024];
@@ -1320,6 +1398,7 @@ static int sim_replay(struct sim_options *o)
 	int rc = SIM_EXIT_USAGE;
 
 	secret[0] = password[0] = '\0';
+	memset(&platform_secrets, 0, sizeof platform_secrets);
 	if (o->url == NULL) {
 		fprintf(stderr, "hotline-sim: replay needs --url http://HOST:PORT\n");
 		goto done;
@@ -1339,6 +1418,12 @@ static int sim_replay(struct sim_options *o)
 	if (sim_read_secret(o->secret_file, secret, sizeof secret) != 0 ||
 	    sim_read_password(o->agent_password_file, password, sizeof password) != 0)
 		goto done;
+	if (o->platform_secrets_file != NULL &&
+	    simorders_read_secrets(o->platform_secrets_file, &platform_secrets, err, sizeof err) !=
+		    0) {
+		fprintf(stderr, "hotline-sim: --platform-secrets: %s\n", err);
+		goto done;
+	}
 	if (auth_init() != 0) {
 		fprintf(stderr, "hotline-sim: cannot initialise libsodium\n");
 		rc = SIM_EXIT_FAILED;
@@ -1417,6 +1502,29 @@ static int sim_replay(struct sim_options *o)
 		rc = SIM_EXIT_USAGE;
 		goto done;
 	}
+	if (o->platform_secrets_file != NULL) {
+		struct simorders_options so = {
+			.base = s.base,
+			.url = o->url,
+			.plan = s.plan,
+			.secrets = &platform_secrets,
+			.connections = o->connections < SIM_ORDER_CONNECTIONS ?
+					       o->connections :
+					       SIM_ORDER_CONNECTIONS,
+			.timeout_ms = o->timeout_s * 1000,
+			.retry_for_s = o->retry_for_s,
+			.hooks = {.failed = sim_on_orders_failed,
+				  .finished = sim_on_orders_finished,
+				  .arg = &s},
+		};
+		s.orders = simorders_new(&so, err, sizeof err);
+		sodium_memzero(&platform_secrets, sizeof platform_secrets);
+		if (s.orders == NULL) {
+			fprintf(stderr, "hotline-sim: %s\n", err);
+			rc = SIM_EXIT_USAGE;
+			goto done;
+		}
+	}
 	if (sim_open_command_streams(&s, o->url, secret) != 0)
 		goto done;
 	sodium_memzero(secret, sizeof secret);
@@ -1428,7 +1536,7 @@ static int sim_replay(struct sim_options *o)
 	event_base_dispatch(s.base);
 
 	bool complete = !s.failed && !s.interrupted && s.plan_exhausted && s.active == 0 &&
-			s.finished;
+			s.finished && (s.orders == NULL || simorders_done(s.orders));
 	sim_print_summary(&s, complete);
 	fflush(stdout);
 	rc = complete ? SIM_EXIT_OK : SIM_EXIT_FAILED;
@@ -1436,6 +1544,7 @@ static int sim_replay(struct sim_options *o)
 done:
 	sodium_memzero(secret, sizeof secret);
 	sodium_memzero(password, sizeof password);
+	sodium_memzero(&platform_secrets, sizeof platform_secrets);
 	sim_free(&s);
 	free(centres);
 	if (cfg != NULL)

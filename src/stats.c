@@ -1,6 +1,7 @@
 /* stats.c: hotline-stats, the supervisor's exports from PostgreSQL: the
- * year-end tables as a year profile (YAML), JSON or CSV; one day by hour;
- * and a field-by-field comparison of two profiles.
+ * year-end tables as a year profile (YAML), JSON or CSV; one day by hour,
+ * with the 12345 work orders near due or overdue at its end; and a
+ * field-by-field comparison of two profiles.
  *
  * Statistics come from recorded facts (DESIGN.md, invariant 7): every figure
  * is counted from the calls table by the time the call was offered, read in
@@ -28,6 +29,9 @@
 #define STATS_EXIT_ERROR 2
 
 #define STATS_DEFAULT_ZONE "Asia/Shanghai"
+/* --yellow-hours: as yellow_hours of the broker's workorders.file. */
+#define STATS_DEFAULT_YELLOW_HOURS 24
+#define STATS_MAX_YELLOW_HOURS 720
 
 /* What counts as an accepted call, in SQL and in words. Both must change together. */
 #define STATS_ACCEPTED_SQL "outcome IN ('handled', 'self_service')"
@@ -49,6 +53,16 @@
 	"12345 work orders are 0: this database has no work_orders table"
 #define STATS_DEFINITION_ABANDONED                                                                 \
 	"abandoned calls are calls whose outcome is abandoned, by the local date they were offered"
+/* The day's work orders due; the SQL is stats_day_work_orders'. */
+#define STATS_DEFINITION_WORK_ORDERS_DUE                                                           \
+	"work orders due are listed as of the end of the local date (its next midnight), or now "  \
+	"if that is earlier: the open orders (stage neither closed nor returned) received before " \
+	"that moment whose due moment is at most --yellow-hours hours after it; an order's due "   \
+	"moment is sign_due while its stage is received, else reply_due (an extension moves "      \
+	"it); an order is overdue from its due moment on, near due from yellow hours before it; "  \
+	"stage and due are the order's current ones, so an order closed since is not listed"
+#define STATS_DEFINITION_WORK_ORDERS_DUE_NONE                                                      \
+	"work orders due: none, this database has no work_orders table"
 
 struct stats_options {
 	const char *db;
@@ -63,6 +77,7 @@ struct stats_options {
 	const char *format;
 	const char *out;
 	const char *sections;
+	int yellow_hours;
 };
 
 static void stats_usage(FILE *f)
@@ -71,7 +86,7 @@ static void stats_usage(FILE *f)
 	      "  hotline-stats [--db CONNINFO] [--tz ZONE] year --year Y --centre CODE\n"
 	      "                [--format profile|json|csv] [--out FILE]\n"
 	      "  hotline-stats [--db CONNINFO] [--tz ZONE] day --date YYYY-MM-DD [--centre CODE]\n"
-	      "                [--format text|csv|json] [--out FILE]\n"
+	      "                [--yellow-hours N] [--format text|csv|json] [--out FILE]\n"
 	      "  hotline-stats compare EXPECTED.yaml ACTUAL.yaml\n"
 	      "                [--sections calls,work_orders,province,bookings,platforms]\n"
 	      "\n"
@@ -81,6 +96,9 @@ static void stats_usage(FILE *f)
 	      "         CENTRE-YEAR; json the same as one object; csv one table per section.\n"
 	      "day      calls accepted on one local date by category and by hour (0-23), and\n"
 	      "         the abandoned calls; all centres unless --centre. Default format text.\n"
+	      "         Then the 12345 work orders overdue or near due at the end of that\n"
+	      "         date (or now, if earlier); near due is within --yellow-hours N hours\n"
+	      "         of due (0 to 720, default 24, as the broker's yellow_hours).\n"
 	      "compare  compares two profiles field by field (centres, hospitals and\n"
 	      "         platforms matched by code or name); prints one line per difference.\n"
 	      "         Exit status 0 when equal, 1 when they differ, 2 on error.\n"
@@ -95,6 +113,7 @@ static void stats_usage(FILE *f)
 	      "  " STATS_DEFINITION_TIME " given by --tz.\n"
 	      "  " STATS_DEFINITION_PROVINCE ".\n"
 	      "  " STATS_DEFINITION_WORK_ORDERS_TABLE ", when that table exists; else 0.\n"
+	      "  " STATS_DEFINITION_WORK_ORDERS_DUE ".\n"
 	      "Every export prints the definitions it used: YAML and CSV as # comments,\n"
 	      "JSON as a \"definitions\" object, text at the end.\n",
 	      f);
@@ -117,7 +136,8 @@ static bool stats_code_is_valid(const char *code)
 	return true;
 }
 
-static int stats_parse_year(const char *s, int *out)
+/* A whole number in [min, max] written with decimal digits only. */
+static int stats_parse_int(const char *s, int min, int max, int *out)
 {
 	char *end;
 	long v;
@@ -126,7 +146,7 @@ static int stats_parse_year(const char *s, int *out)
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1970 || v > 9999)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -200,7 +220,17 @@ static int stats_parse_sections(const char *list, unsigned *out)
  * is wrong and returns -1; returns 1 after --help. */
 static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 {
-	enum { OPT_DB = 1, OPT_TZ, OPT_YEAR, OPT_CENTRE, OPT_DATE, OPT_FORMAT, OPT_OUT, OPT_SECTIONS };
+	enum {
+		OPT_DB = 1,
+		OPT_TZ,
+		OPT_YEAR,
+		OPT_CENTRE,
+		OPT_DATE,
+		OPT_FORMAT,
+		OPT_OUT,
+		OPT_SECTIONS,
+		OPT_YELLOW_HOURS,
+	};
 	static const struct option long_options[] = {
 		{"db", required_argument, NULL, OPT_DB},
 		{"tz", required_argument, NULL, OPT_TZ},
@@ -210,14 +240,16 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"out", required_argument, NULL, OPT_OUT},
 		{"sections", required_argument, NULL, OPT_SECTIONS},
+		{"yellow-hours", required_argument, NULL, OPT_YELLOW_HOURS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *year_text = NULL;
+	const char *year_text = NULL, *yellow_text = NULL;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->zone = STATS_DEFAULT_ZONE;
+	o->yellow_hours = STATS_DEFAULT_YELLOW_HOURS;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (c) {
@@ -244,6 +276,9 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 			break;
 		case OPT_SECTIONS:
 			o->sections = optarg;
+			break;
+		case OPT_YELLOW_HOURS:
+			yellow_text = optarg;
 			break;
 		case 'h':
 			stats_usage(stdout);
@@ -295,6 +330,7 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 	NOT_FOR(is_compare && o->format, "--format");
 	NOT_FOR(is_compare && o->out, "--out");
 	NOT_FOR(!is_compare && o->sections, "--sections");
+	NOT_FOR(!is_day && yellow_text, "--yellow-hours");
 #undef NOT_FOR
 	if (is_compare) {
 		if (o->n_positional != 2) {
@@ -319,7 +355,7 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		return -1;
 	}
 	if (is_year) {
-		if (year_text == NULL || stats_parse_year(year_text, &o->year) != 0) {
+		if (year_text == NULL || stats_parse_int(year_text, 1970, 9999, &o->year) != 0) {
 			fprintf(stderr, "hotline-stats: year needs --year with a year from 1970 to "
 					"9999\n");
 			return -1;
@@ -341,6 +377,14 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		if (o->date == NULL || stats_parse_date(o->date) != 0) {
 			fprintf(stderr, "hotline-stats: day needs --date YYYY-MM-DD (a real date, "
 					"1970 or later)\n");
+			return -1;
+		}
+		if (yellow_text != NULL && stats_parse_int(yellow_text, 0, STATS_MAX_YELLOW_HOURS,
+							   &o->yellow_hours) != 0) {
+			fprintf(stderr,
+				"hotline-stats: --yellow-hours \"%s\": a whole number of hours from 0 "
+				"to %d\n",
+				yellow_text, STATS_MAX_YELLOW_HOURS);
 			return -1;
 		}
 		if (o->format == NULL)
@@ -550,34 +594,47 @@ oom:
 	return -1;
 }
 
+/* Which of the n columns names table has: has[i] for names[i], all false
+ * when there is no such table (a database older than its migration). */
+static int stats_table_columns(PGconn *conn, const char *table, const char *const *names, size_t n,
+			       bool *has, char *err, size_t err_len)
+{
+	const char *params[1] = {table};
+	PGresult *r = db_exec(conn,
+			      "SELECT attname FROM pg_attribute"
+			      " WHERE attrelid = to_regclass($1::text) AND attnum > 0"
+			      " AND NOT attisdropped",
+			      1, params, err, err_len);
+
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		has[i] = false;
+		for (int row = 0; row < PQntuples(r); row++)
+			has[i] = has[i] || strcmp(PQgetvalue(r, row, 0), names[i]) == 0;
+	}
+	PQclear(r);
+	return 0;
+}
+
 /* Counts table work_orders when it exists with columns source and
  * received_at (and per centre when it has a centre column); otherwise the
  * figures stay 0. Sets *from_table accordingly, for the definitions. */
 static int stats_year_work_orders(PGconn *conn, const struct stats_options *o, const char *year,
 				  struct profile *p, bool *from_table, char *err, size_t err_len)
 {
-	PGresult *r = db_exec(conn,
-			      "SELECT count(*) FILTER (WHERE attname = 'source'),"
-			      " count(*) FILTER (WHERE attname = 'received_at'),"
-			      " count(*) FILTER (WHERE attname = 'centre')"
-			      " FROM pg_attribute"
-			      " WHERE attrelid = to_regclass('work_orders') AND attnum > 0"
-			      " AND NOT attisdropped",
-			      0, NULL, err, err_len);
-	bool has_source, has_received, has_centre;
+	static const char *const columns[] = {"source", "received_at", "centre"};
+	bool has[3];
+	PGresult *r;
 
 	*from_table = false;
-	if (r == NULL)
+	if (stats_table_columns(conn, "work_orders", columns, 3, has, err, err_len) != 0)
 		return -1;
-	has_source = stats_count(PQgetvalue(r, 0, 0)) > 0;
-	has_received = stats_count(PQgetvalue(r, 0, 1)) > 0;
-	has_centre = stats_count(PQgetvalue(r, 0, 2)) > 0;
-	PQclear(r);
-	if (!has_source || !has_received)
+	if (!has[0] || !has[1])
 		return 0;
 
 	const char *params[3] = {year, o->zone, o->centre};
-	if (has_centre)
+	if (has[2])
 		r = db_exec(conn,
 			    "SELECT source, count(*) FROM work_orders WHERE centre = $3 AND "
 			    STATS_YEAR_RANGE("received_at") " GROUP BY source",
@@ -807,8 +864,222 @@ static int stats_day_query(PGconn *conn, const struct stats_options *o, struct s
 	return 0;
 }
 
+/* The work orders due at the end of the day (see STATS_DEFINITION_WORK_ORDERS_DUE). */
+struct stats_day_orders {
+	bool table;     /* false: the database has no work_orders table */
+	char as_of[40]; /* the moment of the listing, RFC 3339 in the zone */
+	int64_t open;   /* open orders received before as_of */
+	int64_t overdue;
+	int64_t near_due;
+	PGresult *rows; /* STATS_DUE_* columns, due first */
+};
+
+enum {
+	STATS_DUE_ID,
+	STATS_DUE_CENTRE,
+	STATS_DUE_SOURCE,
+	STATS_DUE_EXTERNAL_NO,
+	STATS_DUE_STAGE,
+	STATS_DUE_CATEGORY,
+	STATS_DUE_URGENT,
+	STATS_DUE_DUE,
+	STATS_DUE_STATUS,
+	STATS_DUE_MINUTES, /* whole minutes from as_of to due, negative when overdue */
+};
+
+/* $1 date, $2 zone, $3 centre or NULL: the open orders received before the
+ * moment of the listing (the end of the local date, or now if earlier), with
+ * their due moment. */
+#define STATS_OPEN_ORDERS_SQL                                                                      \
+	"WITH a AS (SELECT least(($1::date + 1)::timestamp AT TIME ZONE $2, now()) AS as_of),"     \
+	" o AS (SELECT w.*, CASE WHEN w.stage = 'received' THEN w.sign_due ELSE w.reply_due END"   \
+	"  AS due FROM work_orders w, a"                                                           \
+	"  WHERE w.stage NOT IN ('closed', 'returned') AND w.received_at < a.as_of"                \
+	"  AND ($3::text IS NULL OR w.centre = $3))"
+#define STATS_RFC3339_SQL(column) "to_char(" column ", 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM')"
+
+/* The open orders near due or overdue at the end of the day, due first,
+ * and how many are open at all; the session's zone is --tz (db_connect),
+ * so the due moments are written in it. */
+static int stats_day_work_orders(PGconn *conn, const struct stats_options *o,
+				 struct stats_day_orders *w, char *err, size_t err_len)
+{
+	static const char *const columns[] = {"stage", "sign_due", "reply_due", "received_at"};
+	bool has[4];
+	char yellow[16];
+
+	memset(w, 0, sizeof *w);
+	if (stats_table_columns(conn, "work_orders", columns, 4, has, err, err_len) != 0)
+		return -1;
+	if (!has[0] || !has[1] || !has[2] || !has[3])
+		return 0;
+	w->table = true;
+
+	snprintf(yellow, sizeof yellow, "%d", o->yellow_hours);
+	const char *params[4] = {o->date, o->zone, o->centre, yellow};
+	PGresult *r = db_exec(conn,
+			      STATS_OPEN_ORDERS_SQL " SELECT " STATS_RFC3339_SQL(
+				      "a.as_of") ", count(o.id) FROM a"
+						 " LEFT JOIN o ON true GROUP BY a.as_of",
+			      3, params, err, err_len);
+	if (r == NULL)
+		return -1;
+	snprintf(w->as_of, sizeof w->as_of, "%s", PQgetvalue(r, 0, 0));
+	w->open = stats_count(PQgetvalue(r, 0, 1));
+	PQclear(r);
+
+	w->rows = db_exec(
+		conn,
+		STATS_OPEN_ORDERS_SQL
+		" SELECT o.id, o.centre, o.source, o.external_no, o.stage, o.category,"
+		" o.urgent, " STATS_RFC3339_SQL(
+			"o.due") ","
+				 " CASE WHEN o.due <= a.as_of THEN 'overdue' ELSE 'near_due' END,"
+				 " floor(extract(epoch FROM o.due - a.as_of) / 60)::bigint"
+				 " FROM o, a WHERE o.due <= a.as_of + make_interval(hours => $4::int)"
+				 " ORDER BY o.due, o.id",
+		4, params, err, err_len);
+	if (w->rows == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(w->rows); i++) {
+		if (strcmp(PQgetvalue(w->rows, i, STATS_DUE_STATUS), "overdue") == 0)
+			w->overdue++;
+		else
+			w->near_due++;
+	}
+	return 0;
+}
+
+static bool stats_due_urgent(const struct stats_day_orders *w, int row)
+{
+	return strcmp(PQgetvalue(w->rows, row, STATS_DUE_URGENT), "t") == 0;
+}
+
+static const char *stats_day_orders_definition(const struct stats_day_orders *w)
+{
+	return w->table ? STATS_DEFINITION_WORK_ORDERS_DUE : STATS_DEFINITION_WORK_ORDERS_DUE_NONE;
+}
+
+/* The heading of the listing, for text and CSV. */
+static void stats_day_orders_summary(const struct stats_options *o,
+				     const struct stats_day_orders *w, char *out, size_t len)
+{
+	snprintf(out, len,
+		 "as of %s: %" PRId64 " open, %" PRId64 " overdue, %" PRId64
+		 " near due (within %d hours of due)",
+		 w->as_of, w->open, w->overdue, w->near_due, o->yellow_hours);
+}
+
+/* Widest value of column in the rows, at least min. */
+static int stats_due_width(const struct stats_day_orders *w, int column, int min)
+{
+	int width = min;
+	for (int i = 0; i < PQntuples(w->rows); i++) {
+		int n = (int)strlen(PQgetvalue(w->rows, i, column));
+		if (n > width)
+			width = n;
+	}
+	return width;
+}
+
+static void stats_write_day_orders_text(FILE *f, const struct stats_options *o,
+					const struct stats_day_orders *w)
+{
+	char summary[256];
+
+	if (!w->table) {
+		fputs("Work orders due: none, this database has no work_orders table.\n\n", f);
+		return;
+	}
+	stats_day_orders_summary(o, w, summary, sizeof summary);
+	fprintf(f, "Work orders due %s\n\n", summary);
+	if (PQntuples(w->rows) == 0) {
+		fputs("(no work order is overdue or near due)\n\n", f);
+		return;
+	}
+	int wid = stats_due_width(w, STATS_DUE_ID, 2);
+	int wcentre = stats_due_width(w, STATS_DUE_CENTRE, 6);
+	int wno = stats_due_width(w, STATS_DUE_EXTERNAL_NO, 11);
+	fprintf(f, "%-8s %-*s %-*s %-14s %-*s %-11s %-16s %-6s %-25s %s\n", "status", wid, "id",
+		wcentre, "centre", "source", wno, "external_no", "stage", "category", "urgent",
+		"due", "hours to due");
+	for (int i = 0; i < PQntuples(w->rows); i++) {
+		const char *status = PQgetvalue(w->rows, i, STATS_DUE_STATUS);
+		fprintf(f, "%-8s %-*s %-*s %-14s %-*s %-11s %-16s %-6s %-25s %.1f\n",
+			strcmp(status, "overdue") == 0 ? "overdue" : "near due", wid,
+			PQgetvalue(w->rows, i, STATS_DUE_ID), wcentre,
+			PQgetvalue(w->rows, i, STATS_DUE_CENTRE),
+			PQgetvalue(w->rows, i, STATS_DUE_SOURCE), wno,
+			PQgetvalue(w->rows, i, STATS_DUE_EXTERNAL_NO),
+			PQgetvalue(w->rows, i, STATS_DUE_STAGE),
+			PQgetvalue(w->rows, i, STATS_DUE_CATEGORY),
+			stats_due_urgent(w, i) ? "yes" : "no",
+			PQgetvalue(w->rows, i, STATS_DUE_DUE),
+			(double)stats_count(PQgetvalue(w->rows, i, STATS_DUE_MINUTES)) / 60.0);
+	}
+	fputc('\n', f);
+}
+
+static void stats_write_day_orders_csv(FILE *f, const struct stats_options *o,
+				       const struct stats_day_orders *w)
+{
+	if (!w->table)
+		return;
+	fprintf(f,
+		"\nwork_orders_as_of,open,overdue,near_due,yellow_hours\n%s,%" PRId64 ",%" PRId64
+		",%" PRId64 ",%d\n",
+		w->as_of, w->open, w->overdue, w->near_due, o->yellow_hours);
+	fputs("\nwork_order_id,centre,source,external_no,stage,category,urgent,due,status,"
+	      "minutes_to_due\n",
+	      f);
+	for (int i = 0; i < PQntuples(w->rows); i++) {
+		for (int c = STATS_DUE_ID; c <= STATS_DUE_MINUTES; c++) {
+			if (c > STATS_DUE_ID)
+				fputc(',', f);
+			if (c == STATS_DUE_URGENT)
+				fputs(stats_due_urgent(w, i) ? "true" : "false", f);
+			else
+				stats_csv_field(f, PQgetvalue(w->rows, i, c));
+		}
+		fputc('\n', f);
+	}
+}
+
+/* {"as_of", "yellow_hours", "open", "overdue", "near_due", "orders": [...]},
+ * or null when the database has no work_orders table. */
+static json_t *stats_day_orders_json(const struct stats_options *o,
+				     const struct stats_day_orders *w)
+{
+	if (!w->table)
+		return json_null();
+	json_t *orders = json_array();
+	for (int i = 0; orders != NULL && i < PQntuples(w->rows); i++) {
+		json_t *row = json_pack(
+			"{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I}", "id",
+			(json_int_t)stats_count(PQgetvalue(w->rows, i, STATS_DUE_ID)), "centre",
+			PQgetvalue(w->rows, i, STATS_DUE_CENTRE), "source",
+			PQgetvalue(w->rows, i, STATS_DUE_SOURCE), "external_no",
+			PQgetvalue(w->rows, i, STATS_DUE_EXTERNAL_NO), "stage",
+			PQgetvalue(w->rows, i, STATS_DUE_STAGE), "category",
+			PQgetvalue(w->rows, i, STATS_DUE_CATEGORY), "urgent",
+			stats_due_urgent(w, i), "due", PQgetvalue(w->rows, i, STATS_DUE_DUE),
+			"status", PQgetvalue(w->rows, i, STATS_DUE_STATUS), "minutes_to_due",
+			(json_int_t)stats_count(PQgetvalue(w->rows, i, STATS_DUE_MINUTES)));
+		if (row == NULL || json_array_append_new(orders, row) != 0) {
+			json_decref(orders);
+			orders = NULL;
+		}
+	}
+	if (orders == NULL)
+		return NULL;
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:o}", "as_of", w->as_of, "yellow_hours",
+			 o->yellow_hours, "open", (json_int_t)w->open, "overdue",
+			 (json_int_t)w->overdue, "near_due", (json_int_t)w->near_due, "orders",
+			 orders);
+}
+
 static void stats_write_day_text(FILE *f, const struct stats_options *o, const struct stats_day *d,
-				 const char *centre_label)
+				 const struct stats_day_orders *w, const char *centre_label)
 {
 	int width[CATEGORY_COUNT];
 
@@ -831,14 +1102,15 @@ static void stats_write_day_text(FILE *f, const struct stats_options *o, const s
 		fprintf(f, " %*" PRId64, width[c], d->by_category[c]);
 	fprintf(f, " %8" PRId64 "\n\n", d->total);
 	fprintf(f, "abandoned calls: %" PRId64 "\n\n", d->abandoned);
+	stats_write_day_orders_text(f, o, w);
 	fprintf(f,
 		"Definitions:\n  " STATS_DEFINITION_ACCEPTED ";\n  " STATS_DEFINITION_TIME
-		" %s;\n  " STATS_DEFINITION_ABANDONED ".\n",
-		o->zone);
+		" %s;\n  " STATS_DEFINITION_ABANDONED ";\n  %s.\n",
+		o->zone, stats_day_orders_definition(w));
 }
 
 static int stats_write_day_csv(FILE *f, const struct stats_options *o, const struct stats_day *d,
-				const char *centre_label)
+			       const struct stats_day_orders *w, const char *centre_label)
 {
 	char *title = NULL;
 
@@ -850,7 +1122,14 @@ static int stats_write_day_csv(FILE *f, const struct stats_options *o, const str
 	fputs("# Definitions:\n", f);
 	stats_comment(f, "  " STATS_DEFINITION_ACCEPTED ";");
 	fprintf(f, "#   " STATS_DEFINITION_TIME " %s;\n", o->zone);
-	stats_comment(f, "  " STATS_DEFINITION_ABANDONED ".");
+	stats_comment(f, "  " STATS_DEFINITION_ABANDONED ";");
+	/* One line each: neither holds a line break. */
+	fprintf(f, "#   %s.\n", stats_day_orders_definition(w));
+	if (w->table) {
+		char summary[256];
+		stats_day_orders_summary(o, w, summary, sizeof summary);
+		fprintf(f, "# Work orders due %s.\n", summary);
+	}
 	fputs("category,calls\n", f);
 	for (int c = 0; c < CATEGORY_COUNT; c++)
 		fprintf(f, "%s,%" PRId64 "\n", category_name((enum category)c), d->by_category[c]);
@@ -866,14 +1145,19 @@ static int stats_write_day_csv(FILE *f, const struct stats_options *o, const str
 	}
 	fprintf(f, "\noutcome,calls\naccepted,%" PRId64 "\nabandoned,%" PRId64 "\n", d->total,
 		d->abandoned);
+	stats_write_day_orders_csv(f, o, w);
 	return ferror(f) ? -1 : 0;
 }
 
-static int stats_write_day_json(FILE *f, const struct stats_options *o, const struct stats_day *d)
+static int stats_write_day_json(FILE *f, const struct stats_options *o, const struct stats_day *d,
+				const struct stats_day_orders *w)
 {
 	json_t *root = json_object(), *by_category = json_object(), *by_hour = json_array();
 	json_t *definitions = stats_json_definitions(o, NULL);
-	bool ok = root && by_category && by_hour && definitions;
+	json_t *orders = stats_day_orders_json(o, w);
+	bool ok = root && by_category && by_hour && definitions && orders &&
+		  json_object_set_new(definitions, "work_orders_due",
+				      json_string(stats_day_orders_definition(w))) == 0;
 	int rc = -1;
 
 	for (int c = 0; ok && c < CATEGORY_COUNT; c++)
@@ -907,8 +1191,9 @@ static int stats_write_day_json(FILE *f, const struct stats_options *o, const st
 		     json_object_set_new(root, "abandoned", json_integer(d->abandoned)) == 0;
 		ok = json_object_set_new(root, "by_category", by_category) == 0 && ok;
 		ok = json_object_set_new(root, "by_hour", by_hour) == 0 && ok;
+		ok = json_object_set_new(root, "work_orders_due", orders) == 0 && ok;
 		ok = json_object_set_new(root, "definitions", definitions) == 0 && ok;
-		by_category = by_hour = definitions = NULL;
+		by_category = by_hour = definitions = orders = NULL;
 	}
 	if (ok) {
 		rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -918,6 +1203,7 @@ static int stats_write_day_json(FILE *f, const struct stats_options *o, const st
 	json_decref(by_category);
 	json_decref(by_hour);
 	json_decref(definitions);
+	json_decref(orders);
 	json_decref(root);
 	return rc;
 }
@@ -926,8 +1212,10 @@ static int stats_run_day(PGconn *conn, const struct stats_options *o)
 {
 	char err[1024], tmp[4096], label[256];
 	struct stats_day d;
+	struct stats_day_orders w = {0};
 	FILE *f;
 	int written = 0;
+	int rc = STATS_EXIT_ERROR;
 
 	if (o->centre != NULL) {
 		char *name = NULL, *province = NULL;
@@ -943,24 +1231,27 @@ static int stats_run_day(PGconn *conn, const struct stats_options *o)
 	} else {
 		snprintf(label, sizeof label, "all centres");
 	}
-	if (stats_day_query(conn, o, &d, err, sizeof err) != 0) {
+	if (stats_day_query(conn, o, &d, err, sizeof err) != 0 ||
+	    stats_day_work_orders(conn, o, &w, err, sizeof err) != 0) {
 		fprintf(stderr, "hotline-stats: day %s: %s\n", o->date, err);
-		return STATS_EXIT_ERROR;
+		goto out;
 	}
 	f = stats_open_output(o, tmp, sizeof tmp);
 	if (f == NULL)
-		return STATS_EXIT_ERROR;
+		goto out;
 	if (strcmp(o->format, "text") == 0)
-		stats_write_day_text(f, o, &d, label);
+		stats_write_day_text(f, o, &d, &w, label);
 	else if (strcmp(o->format, "csv") == 0)
-		written = stats_write_day_csv(f, o, &d, label);
+		written = stats_write_day_csv(f, o, &d, &w, label);
 	else
-		written = stats_write_day_json(f, o, &d);
+		written = stats_write_day_json(f, o, &d, &w);
 	if (written != 0)
 		fprintf(stderr, "hotline-stats: writing the %s export failed\n", o->format);
-	if (stats_close_output(o, f, tmp, written == 0) != 0 || written != 0)
-		return STATS_EXIT_ERROR;
-	return STATS_EXIT_OK;
+	if (stats_close_output(o, f, tmp, written == 0) == 0 && written == 0)
+		rc = STATS_EXIT_OK;
+out:
+	PQclear(w.rows);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------ */

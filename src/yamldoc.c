@@ -1,10 +1,12 @@
 /* yamldoc.c: one YAML document, or a positioned error, and the node checks
  * the loaders share (see yamldoc.h). */
 #include "yamldoc.h"
+#include "readfile.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* libyaml's own words, at the position it stopped. */
@@ -61,6 +63,20 @@ int yamldoc_load(const char *name, const char *buf, size_t len, const char *what
 	rc = 0;
 out:
 	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int yamldoc_load_file(const char *path, const char *what, yaml_document_t *doc, char *err,
+		      size_t err_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
+		return -1;
+	/* The document owns copies of what it holds: the text can go. */
+	int rc = yamldoc_load(path, buf, len, what, doc, err, err_len);
+	free(buf);
 	return rc;
 }
 
@@ -181,6 +197,32 @@ const yaml_node_t *yamldoc_require(const struct yamldoc_reader *rd, const yaml_n
 	if (v == NULL)
 		yamldoc_error(rd, map, field, "'%s' is missing", key);
 	return v;
+}
+
+int yamldoc_take_int(const struct yamldoc_reader *rd, const yaml_node_t *node, const char *field,
+		     int min, int max, int *out)
+{
+	if (yamldoc_expect_scalar(rd, node, field) != 0)
+		return -1;
+	const char *v = (const char *)node->data.scalar.value;
+	const char *digits = v[0] == '-' ? v + 1 : v;
+	size_t n = strlen(digits);
+	bool number = node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n > 0 &&
+		      strspn(digits, "0123456789") == n;
+	if (!number) {
+		yamldoc_error(rd, node, field, "expected a whole number from %d to %d, found '%s'",
+			      min, max, v);
+		return -1;
+	}
+	/* More than ten digits is outside every int range (and maybe outside long long). */
+	long long value = n > 10 ? (v[0] == '-' ? (long long)min - 1 : (long long)max + 1) :
+				   atoll(v);
+	if (value < min || value > max) {
+		yamldoc_error(rd, node, field, "%s is out of range; use %d to %d", v, min, max);
+		return -1;
+	}
+	*out = (int)value;
+	return 0;
 }
 
 size_t yamldoc_list_length(const yaml_node_t *list)

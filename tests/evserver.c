@@ -43,10 +43,15 @@ static void evserver_stream_gone(struct evhttp_connection *evcon, void *arg)
 		evhttp_send_reply_end(req);
 }
 
-void evserver_stream_start(struct evserver_stream *st, struct evhttp_request *req)
+void evserver_hold(struct evserver_stream *st, struct evhttp_request *req)
 {
 	st->req = req;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), evserver_stream_gone, st);
+}
+
+void evserver_stream_start(struct evserver_stream *st, struct evhttp_request *req)
+{
+	evserver_hold(st, req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/event-stream");
 	evhttp_send_reply_start(req, 200, "OK");

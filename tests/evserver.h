@@ -1,7 +1,7 @@
 /* evserver.h: what the suites that serve HTTP from their own libevent loop
- * share (test_httpc, test_ssec, test_sim): binding an evhttp server to a
- * free loopback port, and Server-Sent Events responses that survive their
- * client going away.
+ * share (test_httpc, test_ssec, test_sim, test_outbox): binding an evhttp
+ * server to a free loopback port, requests held unanswered, and Server-Sent
+ * Events responses that survive their client going away.
  *
  * A stream is one long chunked 200 response. When the client closes it, the
  * stream forgets its request (req becomes NULL) and frees it; sending to a
@@ -25,6 +25,11 @@ int evserver_bind(struct evhttp *http, int port);
 struct evserver_stream {
 	struct evhttp_request *req; /* NULL once the client is gone or it ended */
 };
+
+/* Keeps req unanswered, as a server that accepted and hangs: like a stream,
+ * it is freed when its client goes away (req becomes NULL); before
+ * evhttp_free, evserver_stream_forget. */
+void evserver_hold(struct evserver_stream *st, struct evhttp_request *req);
 
 /* Answers req with 200 text/event-stream and keeps it open. st may be
  * embedded at the start of the caller's own struct. */

@@ -1633,7 +1633,7 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 	struct harness_setting settings[64];
 	size_t n = 0;
 	char port[16], redis_port[16], rules[HARNESS_PATH_MAX + 32],
-	     queues[HARNESS_PATH_MAX + 32];
+	     queues[HARNESS_PATH_MAX + 32], workorders[HARNESS_PATH_MAX + 32];
 	const char *src = harness_source_dir();
 	int rp;
 
@@ -1670,6 +1670,7 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 	else
 		snprintf(rules, sizeof rules, "%s/conf/rules.yaml", src);
 	snprintf(queues, sizeof queues, "%s/conf/queues.yaml", src);
+	snprintf(workorders, sizeof workorders, "%s/conf/workorders.yaml", src);
 
 	/* A port the kernel just handed out may be taken again before the broker
 	 * binds it; then the broker exits at once and another port is tried. */
@@ -1689,6 +1690,8 @@ int harness_broker_start(struct harness_broker *b, const struct harness_broker_o
 			"redis.port", redis_port,
 			"classifier.rules_file", rules,
 			"acd.queues_file", queues,
+			"workorders.file", workorders,
+			"privacy.data_key", HARNESS_DATA_KEY,
 			"time.zone", opt->time_zone ? opt->time_zone : HARNESS_TIME_ZONE,
 			"log.level", opt->log_level ? opt->log_level : "info",
 			NULL,

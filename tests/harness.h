@@ -48,6 +48,8 @@
 /* Defaults written into a broker's config unless the options say otherwise. */
 #define HARNESS_GATEWAY_SECRET "harness-gateway-secret-0123456789abcdef"
 #define HARNESS_CALLER_KEY "harness-caller-key-0123456789abcdef0123456789"
+/* privacy.data_key of the brokers the harness starts (seals personal data). */
+#define HARNESS_DATA_KEY "test-data-key-of-at-least-thirty-two-characters"
 #define HARNESS_TIME_ZONE "Asia/Shanghai"
 
 #define HARNESS_PATH_MAX 512

@@ -10,47 +10,21 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "testfiles.h"
 
+/* Four lines, which the positions in the tests below count on. */
 #define GOOD_SECRETS                                                                               \
-	"auth:\n"                                                                                  \
-	"  gateway_secret: \"0123456789abcdef\"\n"                                                 \
+	"auth: {gateway_secret: \"0123456789abcdef\"}\n"                                           \
 	"privacy:\n"                                                                               \
-	"  caller_key: \"0123456789abcdef0123456789abcdef\"\n"
-
-static char test_dir[256];
-
-static void test_dir_create(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(test_dir, sizeof test_dir, "%s/hotline-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(test_dir));
-}
-
-static void test_dir_remove(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* Writes text to name inside the test folder; returns the path (static buffer). */
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[512];
-	snprintf(path, sizeof path, "%s/%s", test_dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return path;
-}
+	"  caller_key: \"0123456789abcdef0123456789abcdef\"\n"                                     \
+	"  data_key: \"fedcba9876543210fedcba9876543210\"\n"
 
 /* Loads text as a config that must fail; returns the error (static buffer). */
 static const char *load_error(const char *text)
 {
 	static char err[512];
 	struct config *cfg = NULL;
-	const char *path = write_file("bad.yaml", text);
+	const char *path = test_write_file("bad.yaml", text);
 	ck_assert_int_eq(config_load_file(path, &cfg, err, sizeof err), -1);
 	ck_assert_ptr_null(cfg);
 	return err;
@@ -60,7 +34,7 @@ static struct config *load_ok(const char *name, const char *text)
 {
 	char err[512] = "";
 	struct config *cfg = NULL;
-	const char *path = write_file(name, text);
+	const char *path = test_write_file(name, text);
 	int rc = config_load_file(path, &cfg, err, sizeof err);
 	ck_assert_msg(rc == 0, "unexpected error: %s", err);
 	ck_assert_ptr_nonnull(cfg);
@@ -197,18 +171,23 @@ START_TEST (test_reference_output_round_trips) {
 	/* With the secrets filled in, the loader reads it back as the defaults. */
 	const char *secret_line = "gateway_secret: \"\"";
 	const char *key_line = "caller_key: \"\"";
+	const char *data_line = "data_key: \"\"";
 	ck_assert_ptr_nonnull(strstr(text, secret_line));
 	ck_assert_ptr_nonnull(strstr(text, key_line));
-	char *filled = malloc(len + 128);
+	ck_assert_ptr_nonnull(strstr(text, data_line));
+	char *filled = malloc(len + 192);
 	ck_assert_ptr_nonnull(filled);
 	char *p = strstr(text, secret_line);
 	char *q = strstr(text, key_line);
-	ck_assert(p < q);
-	snprintf(filled, len + 128,
+	char *r = strstr(text, data_line);
+	ck_assert(p < q && q < r);
+	snprintf(filled, len + 192,
 		 "%.*sgateway_secret: \"0123456789abcdef\"%.*scaller_key: "
-		 "\"0123456789abcdef0123456789abcdef\"%s",
+		 "\"0123456789abcdef0123456789abcdef\"%.*sdata_key: "
+		 "\"fedcba9876543210fedcba9876543210\"%s",
 		 (int)(p - text), text, (int)(q - (p + strlen(secret_line))),
-		 p + strlen(secret_line), q + strlen(key_line));
+		 p + strlen(secret_line), (int)(r - (q + strlen(key_line))), q + strlen(key_line),
+		 r + strlen(data_line));
 	struct config *cfg = load_ok("reference.yaml", filled);
 	struct config *def = config_defaults();
 	char a[256], b[256];
@@ -216,14 +195,16 @@ START_TEST (test_reference_output_round_trips) {
 		const char *name = config_key_name(i);
 		if (strcmp(name, "auth.gateway_secret") == 0 ||
 		    strcmp(name, "privacy.caller_key") == 0 ||
+		    strcmp(name, "privacy.data_key") == 0 ||
 		    strcmp(name, "classifier.rules_file") == 0 ||
-		    strcmp(name, "acd.queues_file") == 0)
+		    strcmp(name, "acd.queues_file") == 0 || strcmp(name, "workorders.file") == 0)
 			continue;
 		config_format_value(cfg, i, a, sizeof a);
 		config_format_value(def, i, b, sizeof b);
 		ck_assert_msg(strcmp(a, b) == 0, "%s read back as '%s', default '%s'", name, a, b);
 	}
 	ck_assert_str_eq(cfg->auth_gateway_secret, "0123456789abcdef");
+	ck_assert_str_eq(cfg->privacy_data_key, "fedcba9876543210fedcba9876543210");
 	config_free(def);
 	config_free(cfg);
 	free(filled);
@@ -252,12 +233,14 @@ START_TEST (test_defaults_match_the_documented_values) {
 	ck_assert_int_eq(def->redis_port, 6379);
 	ck_assert_str_eq(def->redis_key_prefix, "hotline");
 	ck_assert_str_eq(def->privacy_caller_key, "");
+	ck_assert_str_eq(def->privacy_data_key, "");
 	ck_assert_str_eq(def->classifier_rules_file, "rules.yaml");
 	ck_assert_str_eq(def->acd_queues_file, "queues.yaml");
+	ck_assert_str_eq(def->workorders_file, "workorders.yaml");
 	ck_assert_int_eq(def->agents_session_ttl_s, 43200);
 	ck_assert_str_eq(def->time_zone, "Asia/Shanghai");
 	ck_assert_str_eq(def->log_level, "info");
-	ck_assert_uint_eq(config_key_count(), 21);
+	ck_assert_uint_eq(config_key_count(), 23);
 	ck_assert_ptr_null(config_key_name(config_key_count()));
 	config_free(def);
 }
@@ -368,10 +351,12 @@ START_TEST (test_unknown_zone_is_an_error) {
 END_TEST
 
 START_TEST (test_short_or_missing_secret_is_an_error) {
+	char want[512];
 	const char *err = load_error("auth:\n"
 				     "  gateway_secret: tooshort\n"
 				     "privacy:\n"
-				     "  caller_key: \"0123456789abcdef0123456789abcdef\"\n");
+				     "  caller_key: \"0123456789abcdef0123456789abcdef\"\n"
+				     "  data_key: \"fedcba9876543210fedcba9876543210\"\n");
 	assert_error_at(err, 2, 19,
 			"auth.gateway_secret: is 8 characters long; it must be at least 16");
 	ck_assert_ptr_null(strstr(err, "tooshort"));
@@ -379,11 +364,39 @@ START_TEST (test_short_or_missing_secret_is_an_error) {
 	err = load_error("auth:\n"
 			 "  gateway_secret: \"0123456789abcdef\"\n"
 			 "privacy:\n"
-			 "  caller_key: \"0123456789abcdef0123456789abcde\"\n");
+			 "  caller_key: \"0123456789abcdef0123456789abcde\"\n"
+			 "  data_key: \"fedcba9876543210fedcba9876543210\"\n");
 	assert_error_at(err, 4, 15,
 			"privacy.caller_key: is 31 characters long; it must be at least 32");
 
-	char want[512];
+	/* The sealing key: required, as long, and not the hash key again. */
+	err = load_error("auth:\n"
+			 "  gateway_secret: \"0123456789abcdef\"\n"
+			 "privacy:\n"
+			 "  caller_key: \"0123456789abcdef0123456789abcdef\"\n"
+			 "  data_key: \"sealing-key-too-short\"\n");
+	assert_error_at(err, 5, 13,
+			"privacy.data_key: is 21 characters long; it must be at least 32");
+	ck_assert_ptr_null(strstr(err, "sealing-key"));
+	err = load_error("auth:\n"
+			 "  gateway_secret: \"0123456789abcdef\"\n"
+			 "privacy:\n"
+			 "  caller_key: \"0123456789abcdef0123456789abcdef\"\n");
+	snprintf(want, sizeof want,
+		 "%s/bad.yaml: privacy.data_key: is required; add it under 'privacy:' with at "
+		 "least 32 random characters",
+		 test_dir);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
+	err = load_error("auth:\n"
+			 "  gateway_secret: \"0123456789abcdef\"\n"
+			 "privacy:\n"
+			 "  caller_key: \"0123456789abcdef0123456789abcdef\"\n"
+			 "  data_key: \"0123456789abcdef0123456789abcdef\"\n");
+	assert_error_at(err, 5, 13,
+			"privacy.data_key: is the same as privacy.caller_key; give each its own "
+			"random value");
+	ck_assert_ptr_null(strstr(err, "0123"));
+
 	snprintf(want, sizeof want, "%s/bad.yaml: auth.gateway_secret: is required", test_dir);
 	err = load_error("listen:\n  port: 8000\n");
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "got %s", err);
@@ -424,14 +437,30 @@ START_TEST (test_malformed_yaml_names_position_and_key) {
 }
 END_TEST
 
-START_TEST (test_relative_rules_and_queues_files_are_resolved_against_the_config_folder) {
+START_TEST (test_relative_file_names_are_resolved_against_the_config_folder) {
 	char want[512];
 	struct config *cfg = load_ok("default-rules.yaml", GOOD_SECRETS);
 	snprintf(want, sizeof want, "%s/rules.yaml", test_dir);
 	ck_assert_str_eq(cfg->classifier_rules_file, want);
 	snprintf(want, sizeof want, "%s/queues.yaml", test_dir);
 	ck_assert_str_eq(cfg->acd_queues_file, want);
+	snprintf(want, sizeof want, "%s/workorders.yaml", test_dir);
+	ck_assert_str_eq(cfg->workorders_file, want);
 	config_free(cfg);
+
+	cfg = load_ok("sub-orders.yaml", GOOD_SECRETS "workorders:\n"
+						      "  file: orders/12345.yaml\n");
+	snprintf(want, sizeof want, "%s/orders/12345.yaml", test_dir);
+	ck_assert_str_eq(cfg->workorders_file, want);
+	config_free(cfg);
+
+	cfg = load_ok("abs-orders.yaml", GOOD_SECRETS "workorders:\n"
+						      "  file: /etc/hotline/workorders.yaml\n");
+	ck_assert_str_eq(cfg->workorders_file, "/etc/hotline/workorders.yaml");
+	config_free(cfg);
+	assert_error_at(load_error(GOOD_SECRETS "workorders:\n"
+						"  file: \"\"\n"),
+			6, 9, "workorders.file: must not be empty");
 
 	cfg = load_ok("sub-queues.yaml", GOOD_SECRETS "acd:\n"
 						      "  queues_file: acd/queues.yaml\n");
@@ -463,6 +492,7 @@ START_TEST (test_relative_rules_and_queues_files_are_resolved_against_the_config
 		      err);
 	ck_assert_str_eq(cfg->classifier_rules_file, "rules.yaml");
 	ck_assert_str_eq(cfg->acd_queues_file, "queues.yaml");
+	ck_assert_str_eq(cfg->workorders_file, "workorders.yaml");
 	config_free(cfg);
 	ck_assert_int_eq(chdir(cwd), 0);
 }
@@ -485,11 +515,19 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 	struct config *level = load_ok("c.yaml", GOOD_SECRETS "log:\n  level: debug\n");
 	struct config *ttl = load_ok("e.yaml", GOOD_SECRETS "agents:\n  session_ttl_s: 3600\n");
 	struct config *queues = load_ok("f.yaml", GOOD_SECRETS "acd:\n  queues_file: /q.yaml\n");
+	struct config *orders = load_ok("g.yaml", GOOD_SECRETS "workorders:\n  file: /w.yaml\n");
 	struct config *key = load_ok("d.yaml",
 				     "auth:\n"
 				     "  gateway_secret: \"0123456789abcdef\"\n"
 				     "privacy:\n"
-				     "  caller_key: \"ffffffffffffffffffffffffffffffff\"\n");
+				     "  caller_key: \"ffffffffffffffffffffffffffffffff\"\n"
+				     "  data_key: \"fedcba9876543210fedcba9876543210\"\n");
+	struct config *data_key = load_ok("h.yaml",
+					  "auth:\n"
+					  "  gateway_secret: \"0123456789abcdef\"\n"
+					  "privacy:\n"
+					  "  caller_key: \"0123456789abcdef0123456789abcdef\"\n"
+					  "  data_key: \"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\"\n");
 	char err[512] = "";
 
 	ck_assert_int_eq(config_check_reload(old_cfg, port, err, sizeof err), -1);
@@ -503,10 +541,18 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 	ck_assert_ptr_nonnull(strstr(err, "acd.queues_file: changed from '"));
 	ck_assert_ptr_nonnull(strstr(err, "' to '/q.yaml', but it needs a restart"));
 
+	ck_assert_int_eq(config_check_reload(old_cfg, orders, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "workorders.file: changed from '"));
+	ck_assert_ptr_nonnull(strstr(err, "' to '/w.yaml', but it needs a restart"));
+
 	ck_assert_int_eq(config_check_reload(old_cfg, key, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "privacy.caller_key: changed"));
 	ck_assert_ptr_null(strstr(err, "ffff"));
 	ck_assert_ptr_null(strstr(err, "0123"));
+
+	ck_assert_int_eq(config_check_reload(old_cfg, data_key, err, sizeof err), -1);
+	ck_assert_str_eq(err, "privacy.data_key: changed, but it needs a restart; the old value "
+			      "stays in effect");
 
 	ck_assert_int_eq(config_check_reload(old_cfg, old_cfg, err, sizeof err), 0);
 	config_free(old_cfg);
@@ -514,7 +560,9 @@ START_TEST (test_reload_refuses_restart_keys_and_accepts_reloadable_ones) {
 	config_free(level);
 	config_free(ttl);
 	config_free(queues);
+	config_free(orders);
 	config_free(key);
+	config_free(data_key);
 }
 END_TEST
 
@@ -535,8 +583,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_short_or_missing_secret_is_an_error);
 	tcase_add_test(tc, test_duplicate_key_is_an_error);
 	tcase_add_test(tc, test_malformed_yaml_names_position_and_key);
-	tcase_add_test(tc,
-		       test_relative_rules_and_queues_files_are_resolved_against_the_config_folder);
+	tcase_add_test(tc, test_relative_file_names_are_resolved_against_the_config_folder);
 	tcase_add_test(tc, test_missing_file_is_an_error);
 	tcase_add_test(tc, test_reload_refuses_restart_keys_and_accepts_reloadable_ones);
 	suite_add_tcase(s, tc);

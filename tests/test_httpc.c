@@ -140,6 +140,35 @@ START_TEST(test_posts_are_signed_or_carry_the_token)
 }
 END_TEST
 
+START_TEST(test_an_extra_header_cannot_smuggle_another)
+{
+	struct event_base *base = event_base_new();
+	struct client cl = {.base = base};
+	char err[256];
+	static const char body[] = "{}";
+	struct httpc *c =
+		httpc_new(base, "http://127.0.0.1:9", TEST_SECRET, 1, 5000, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+
+	ck_assert_int_eq(httpc_post_json_header(c, "/", body, 2, "", "k", on_done, &cl), -EINVAL);
+	ck_assert_int_eq(httpc_post_json_header(c, "/", body, 2, "Key: x", "k", on_done, &cl),
+			 -EINVAL);
+	ck_assert_int_eq(httpc_post_json_header(c, "/", body, 2, "Idempotency-Key", "", on_done,
+						&cl),
+			 -EINVAL);
+	ck_assert_int_eq(httpc_post_json_header(c, "/", body, 2, "Idempotency-Key",
+						"k\r\nX-Hotline-Signature: v1=0", on_done, &cl),
+			 -EINVAL);
+	ck_assert_uint_eq(httpc_pending(c), 0);
+	ck_assert_int_eq(httpc_post_json_header(c, "/", body, 2, "Idempotency-Key", "wo 1 sign",
+						on_done, &cl),
+			 0);
+	ck_assert_uint_eq(httpc_pending(c), 1);
+	httpc_free(c); /* with the request pending: its copies go too (ASan) */
+	event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
 	if (auth_init() != 0)
@@ -147,6 +176,7 @@ int main(void)
 	Suite *s = suite_create("httpc");
 	TCase *tc = tcase_create("post");
 	tcase_add_test(tc, test_posts_are_signed_or_carry_the_token);
+	tcase_add_test(tc, test_an_extra_header_cannot_smuggle_another);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -112,6 +112,28 @@ START_TEST (test_hash_depends_on_key_and_number) {
 }
 END_TEST
 
+START_TEST(test_a_sealed_number_opens_only_with_its_key_and_is_never_clear)
+{
+	const char *key = "a key of at least thirty-two characters!";
+	const char *number = "13812345678";
+	unsigned char sealed[64], again[64];
+	char out[64];
+	ck_assert_int_eq(sodium_init() >= 0, 1);
+	privacy_seal(key, number, strlen(number), sealed);
+	privacy_seal(key, number, strlen(number), again);
+	size_t len = strlen(number) + PRIVACY_SEAL_OVERHEAD;
+	/* a fresh nonce each time: two seals of one number differ */
+	ck_assert(memcmp(sealed, again, len) != 0);
+	ck_assert_ptr_null(memmem(sealed, len, number, strlen(number)));
+	ck_assert_int_eq(privacy_open(key, sealed, len, out), (long)strlen(number));
+	ck_assert_str_eq(out, number);
+	ck_assert_int_eq(privacy_open("another key of at least thirty-two chars", sealed, len, out), -1);
+	sealed[len - 1] ^= 1;
+	ck_assert_int_eq(privacy_open(key, sealed, len, out), -1);
+	ck_assert_int_eq(privacy_open(key, sealed, 10, out), -1);
+}
+END_TEST
+
 static Suite *privacy_suite(void)
 {
 	Suite *s = suite_create("privacy");
@@ -123,6 +145,7 @@ static Suite *privacy_suite(void)
 	tcase_add_test(tc, test_mask_keeps_three_and_four_digits);
 	tcase_add_test(tc, test_mask_short_numbers_show_only_the_last_digit);
 	tcase_add_test(tc, test_hash_depends_on_key_and_number);
+	tcase_add_test(tc, test_a_sealed_number_opens_only_with_its_key_and_is_never_clear);
 	suite_add_tcase(s, tc);
 	return s;
 }

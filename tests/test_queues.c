@@ -11,22 +11,7 @@
 #include "acd.h"
 #include "classifier.h"
 #include "queues.h"
-
-static char test_dir[256];
-
-static void test_dir_create(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	snprintf(test_dir, sizeof test_dir, "%s/hotline-queues-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(test_dir));
-}
-
-static void test_dir_remove(void)
-{
-	char cmd[512];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
+#include "testfiles.h"
 
 /* The path of a file of the source tree (static buffer). */
 static const char *source_path(const char *name)
@@ -35,18 +20,6 @@ static const char *source_path(const char *name)
 	const char *src = getenv("HOTLINE_SOURCE_DIR");
 	ck_assert_msg(src != NULL, "HOTLINE_SOURCE_DIR is not set");
 	snprintf(path, sizeof path, "%s/%s", src, name);
-	return path;
-}
-
-/* Writes text to name inside the test folder; returns the path (static buffer). */
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[512];
-	snprintf(path, sizeof path, "%s/%s", test_dir, name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
 	return path;
 }
 
@@ -62,7 +35,7 @@ static struct queues_file *load_path(const char *path)
 
 static struct queues_file *load_ok(const char *text)
 {
-	return load_path(write_file("good.yaml", text));
+	return load_path(test_write_file("good.yaml", text));
 }
 
 /* Loads text that must fail and checks the error starts with
@@ -71,7 +44,7 @@ static void assert_error_at(const char *text, int line, int col, const char *res
 {
 	struct queues_file *q = NULL;
 	char err[512] = "", want[768];
-	const char *path = write_file("bad.yaml", text);
+	const char *path = test_write_file("bad.yaml", text);
 
 	ck_assert_int_eq(queues_load_file(path, &q, err, sizeof err), -1);
 	ck_assert_ptr_null(q);

@@ -1,7 +1,9 @@
 /* test_replay.c: the simulator's plan (replay.c): exact counts per centre and
  * category, the abandoned extras, the local-year boundaries in two zones, leap
  * years, the daily rhythm, determinism, the events' JSON, and agreement with
- * the shipped classification rules (conf/rules.yaml). */
+ * the shipped classification rules (conf/rules.yaml); and the work orders:
+ * exact counts per source, unique numbers, dates inside the local year, the
+ * mix, and the intake's JSON. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "classifier.h"
 #include "profile.h"
 #include "replay.h"
+#include "strmap.h"
 #include "timeutil.h"
 
 #define USEC INT64_C(1000000)
@@ -696,6 +699,295 @@ START_TEST(test_ids_longer_than_the_api_allows_are_refused)
 	struct replay *r = replay_new(p, 1, err, sizeof err);
 	ck_assert_msg(r != NULL, "%s", err);
 	replay_free(r);
+	/* Work order numbers carry "-city-" or "-prov-" where event ids carry
+	 * "-<k>": "s1000000000000000000-<code>-2020-287-4" is 64 characters, the
+	 * order "w1000000000000000000-<code>-2020-city-9" 65. */
+	ck_assert_ptr_null(replay_new(p, UINT64_C(1000000000000000000), err, sizeof err));
+	ck_assert_msg(strstr(err, "work order numbers of 65 characters") != NULL, "%s", err);
+	p->work_orders_city = p->work_orders_province = 0;
+	r = replay_new(p, UINT64_C(1000000000000000000), err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
+/* --- work orders ------------------------------------------------------------ */
+
+/* What a plan's work orders add up to. */
+struct order_tally {
+	int64_t by_source[REPLAY_ORDER_SOURCES];
+	int64_t by_category[CATEGORY_COUNT];
+	int64_t urgent;
+	int64_t first_received;       /* INT64_MAX when none */
+	int64_t last_received;        /* INT64_MIN when none */
+	int64_t weekday_office_hours; /* received Monday to Friday, 08:00 to 17:59 */
+	size_t n;
+};
+
+/* Walks every order of the plan, checking what must hold of each: in
+ * received order, numbered 1, 2, ... per source, numbers unique and in the
+ * API's alphabet, received inside the plan's local year. */
+static void order_tally(const struct replay *r, int year, struct order_tally *t)
+{
+	const int64_t year_start = timeutil_local_midnight(year, 1, 1);
+	const int64_t year_end = timeutil_local_midnight(year + 1, 1, 1);
+	struct strmap *numbers = strmap_new();
+	struct replay_order o;
+	uint64_t next_index[REPLAY_ORDER_SOURCES] = {1, 1};
+	int64_t previous = INT64_MIN;
+
+	ck_assert_ptr_nonnull(numbers);
+	memset(t, 0, sizeof *t);
+	t->first_received = INT64_MAX;
+	t->last_received = INT64_MIN;
+	for (size_t i = 0; replay_order_at(r, i, &o); i++) {
+		ck_assert_uint_lt(o.source, REPLAY_ORDER_SOURCES);
+		ck_assert_uint_eq(o.index, next_index[o.source]++);
+		ck_assert_int_ge(o.received_usec, previous);
+		previous = o.received_usec;
+		ck_assert_msg(o.received_usec >= year_start && o.received_usec < year_end,
+			      "order %s received outside the local year %d", o.external_no, year);
+		size_t len = strlen(o.external_no);
+		ck_assert_uint_ge(len, 1);
+		ck_assert_uint_le(len, 64);
+		ck_assert_msg(strspn(o.external_no,
+				     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789._:-") == len,
+			      "%s", o.external_no);
+		ck_assert_msg(strmap_get(numbers, o.external_no, len) == NULL, "%s twice",
+			      o.external_no);
+		ck_assert_int_eq(strmap_put(numbers, o.external_no, len, numbers), 0);
+		ck_assert_str_eq(o.centre, replay_centre_code(r, 0));
+		t->by_source[o.source]++;
+		t->by_category[o.category]++;
+		t->urgent += o.urgent;
+		if (o.received_usec < t->first_received)
+			t->first_received = o.received_usec;
+		if (o.received_usec > t->last_received)
+			t->last_received = o.received_usec;
+		int minute, weekday;
+		timeutil_local_clock(o.received_usec, &minute, &weekday);
+		t->weekday_office_hours += weekday <= 5 && minute >= 8 * 60 && minute < 18 * 60;
+		t->n++;
+	}
+	ck_assert_uint_eq(t->n, replay_order_count(r));
+	ck_assert_uint_eq(strmap_count(numbers), t->n);
+	strmap_free(numbers);
+}
+
+START_TEST(test_orders_per_source_equal_the_scaled_profile)
+{
+	static const double scales[] = {1.0, 0.01, 0.002};
+	use_zone("Asia/Shanghai");
+	for (size_t k = 0; k < sizeof scales / sizeof scales[0]; k++) {
+		struct profile *p = load_scaled("data/nanjing-2019.yaml", scales[k]);
+		struct replay *r = plan_new(p, 1);
+		struct order_tally t;
+
+		order_tally(r, 2019, &t);
+		ck_assert_int_eq(t.by_source[REPLAY_ORDER_CITY], p->work_orders_city);
+		ck_assert_int_eq(t.by_source[REPLAY_ORDER_PROVINCE], p->work_orders_province);
+		ck_assert_int_eq(replay_planned_orders(r, REPLAY_ORDER_CITY), p->work_orders_city);
+		ck_assert_int_eq(replay_planned_orders(r, REPLAY_ORDER_PROVINCE),
+				 p->work_orders_province);
+		ck_assert_uint_eq(replay_order_count(r),
+				  (size_t)(p->work_orders_city + p->work_orders_province));
+		if (scales[k] == 1.0) {
+			ck_assert_int_eq(t.by_source[REPLAY_ORDER_CITY], 11085);
+			ck_assert_int_eq(t.by_source[REPLAY_ORDER_PROVINCE], 3631);
+		}
+		replay_free(r);
+		profile_free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_orders_are_mostly_complaints_some_urgent_in_office_hours)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = load_scaled("data/nanjing-2019.yaml", 1.0);
+	struct replay *r = plan_new(p, 5);
+	struct order_tally t;
+
+	order_tally(r, 2019, &t);
+	int64_t n = (int64_t)t.n;
+	ck_assert_int_eq(t.by_category[CATEGORY_COMPLAINT] + t.by_category[CATEGORY_CONSULTATION],
+			 n);
+	/* 80% complaints, 20% consultations, 2% urgent, give or take. */
+	ck_assert_int_gt(t.by_category[CATEGORY_COMPLAINT] * 100, n * 76);
+	ck_assert_int_lt(t.by_category[CATEGORY_COMPLAINT] * 100, n * 84);
+	ck_assert_int_gt(t.urgent * 1000, n * 15);
+	ck_assert_int_lt(t.urgent * 1000, n * 25);
+	/* Most arrive on weekdays in office hours, and the year is covered. */
+	ck_assert_int_gt(t.weekday_office_hours * 2, n);
+	char first[TIMEUTIL_RFC3339_LEN], last[TIMEUTIL_RFC3339_LEN];
+	timeutil_format_local(t.first_received, first);
+	timeutil_format_local(t.last_received, last);
+	ck_assert_msg(strncmp(first, "2019-01-0", 9) == 0, "%s", first);
+	ck_assert_msg(strncmp(last, "2019-12-3", 9) == 0, "%s", last);
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
+/* The local year decides: in New York the orders lie inside New York's year,
+ * and a leap year has orders on 29 February. */
+START_TEST(test_orders_stay_inside_the_local_year_of_any_zone)
+{
+	use_zone("America/New_York");
+	struct profile *p = load_scaled("data/nanjing-2019.yaml", 0.1);
+	struct replay *r = plan_new(p, 2);
+	struct order_tally t;
+	order_tally(r, 2019, &t);
+	ck_assert_uint_gt(t.n, 1000);
+	replay_free(r);
+	profile_free(p);
+
+	use_zone("Asia/Shanghai");
+	p = load_scaled("tests/data/edge-2020.yaml", 1.0);
+	p->work_orders_city = 3000; /* enough to reach every day */
+	r = plan_new(p, 2);
+	order_tally(r, 2020, &t);
+	ck_assert_int_eq(t.by_source[REPLAY_ORDER_CITY], 3000);
+	ck_assert_int_eq(t.by_source[REPLAY_ORDER_PROVINCE], 2);
+	bool leap_day = false;
+	struct replay_order o;
+	char when[TIMEUTIL_RFC3339_LEN];
+	for (size_t i = 0; replay_order_at(r, i, &o); i++) {
+		timeutil_format_local(o.received_usec, when);
+		leap_day = leap_day || strncmp(when, "2020-02-29", 10) == 0;
+	}
+	ck_assert(leap_day);
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
+/* The body is what doc/workorders.md's intake takes, and nothing else. */
+START_TEST(test_order_bodies_follow_the_intake_contract)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = load_scaled("data/nanjing-2019.yaml", 0.01);
+	struct replay *r = plan_new(p, 11);
+	struct replay_order o;
+	char body[REPLAY_ORDER_BODY_MAX];
+	static const char *const keys[] = {"external_no", "centre", "received_at", "category",
+					   "urgent",      "title",  "content",     "citizen"};
+
+	ck_assert(replay_order_at(r, 0, &o));
+	ck_assert_str_eq(replay_order_source_name(REPLAY_ORDER_CITY), "city_12345");
+	ck_assert_str_eq(replay_order_source_name(REPLAY_ORDER_PROVINCE), "province_12345");
+	for (size_t i = 0; replay_order_at(r, i, &o); i++) {
+		int n = replay_format_order(&o, body, sizeof body);
+		ck_assert_int_gt(n, 0);
+		json_error_t jerr;
+		json_t *root = json_loadb(body, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+		ck_assert_msg(root != NULL, "%s: %s", jerr.text, body);
+		ck_assert_uint_eq(json_object_size(root), sizeof keys / sizeof keys[0]);
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			ck_assert_msg(json_object_get(root, keys[k]) != NULL, "no %s in %s",
+				      keys[k], body);
+		ck_assert_str_eq(json_string_value(json_object_get(root, "external_no")),
+				 o.external_no);
+		ck_assert_str_eq(json_string_value(json_object_get(root, "centre")), "nanjing");
+		int64_t received;
+		ck_assert_int_eq(timeutil_parse_rfc3339(
+					 json_string_value(json_object_get(root, "received_at")),
+					 &received),
+				 0);
+		ck_assert_int_eq(received, o.received_usec);
+		ck_assert_msg(strstr(json_string_value(json_object_get(root, "received_at")),
+				     "+08:00") != NULL,
+			      "%s", body);
+		const char *cat = json_string_value(json_object_get(root, "category"));
+		ck_assert_msg(strcmp(cat, "complaint") == 0 || strcmp(cat, "consultation") == 0,
+			      "%s", body);
+		ck_assert(json_is_boolean(json_object_get(root, "urgent")));
+		ck_assert_int_eq(json_is_true(json_object_get(root, "urgent")), o.urgent);
+		ck_assert_uint_gt(json_string_length(json_object_get(root, "title")), 0);
+		ck_assert_uint_le(json_string_length(json_object_get(root, "content")), 8000);
+		ck_assert_uint_gt(json_string_length(json_object_get(root, "content")), 0);
+		json_t *citizen = json_object_get(root, "citizen");
+		ck_assert_uint_eq(json_object_size(citizen), 2);
+		ck_assert_uint_gt(json_string_length(json_object_get(citizen, "name")), 0);
+		const char *phone = json_string_value(json_object_get(citizen, "phone"));
+		ck_assert_uint_eq(strlen(phone), 11);
+		ck_assert_uint_eq(strspn(phone, "0123456789"), 11);
+		ck_assert_msg(phone[0] == '1', "%s", phone);
+		json_decref(root);
+	}
+	/* Too small a buffer is refused, not truncated. */
+	ck_assert(replay_order_at(r, 0, &o));
+	ck_assert_int_eq(replay_format_order(&o, body, 40), -1);
+	char id[REPLAY_ID_MAX];
+	snprintf(id, sizeof id, "w11-nanjing-2019-%s-%llu",
+		 o.source == REPLAY_ORDER_CITY ? "city" : "prov", (unsigned long long)o.index);
+	ck_assert_str_eq(o.external_no, id);
+	replay_free(r);
+	profile_free(p);
+}
+END_TEST
+
+/* An order is the same whenever it is asked for, with or without the calls
+ * before it; the orders draw nothing from the calls' generator. */
+START_TEST(test_orders_are_deterministic_and_leave_the_calls_alone)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = load_scaled("data/nanjing-2019.yaml", 0.01);
+	struct replay *a = plan_new(p, 9), *b = plan_new(p, 9), *other = plan_new(p, 10);
+	struct replay_order x, y;
+	char bx[REPLAY_ORDER_BODY_MAX], by[REPLAY_ORDER_BODY_MAX];
+	struct replay_call call;
+	size_t n = replay_order_count(a);
+	int differ = 0;
+
+	ck_assert_uint_gt(n, 10);
+	/* b asks backwards, after a day of calls. */
+	for (int i = 0; i < 100; i++)
+		ck_assert(replay_next(b, &call));
+	for (size_t i = n; i-- > 0;) {
+		ck_assert(replay_order_at(a, i, &x));
+		ck_assert(replay_order_at(b, i, &y));
+		ck_assert_int_gt(replay_format_order(&x, bx, sizeof bx), 0);
+		ck_assert_int_gt(replay_format_order(&y, by, sizeof by), 0);
+		ck_assert_str_eq(bx, by);
+		ck_assert(replay_order_at(other, i, &y));
+		differ += x.received_usec != y.received_usec;
+	}
+	ck_assert_int_gt(differ, (int)n / 2);
+	ck_assert(!replay_order_at(a, n, &x));
+	replay_free(a);
+	replay_free(b);
+	replay_free(other);
+
+	/* The calls are those of a profile without orders. */
+	struct tally with, without;
+	plan_tally(p, 4, &with);
+	p->work_orders_city = p->work_orders_province = 0;
+	plan_tally(p, 4, &without);
+	ck_assert_uint_eq(with.digest, without.digest);
+	ck_assert_int_eq(with.calls, without.calls);
+	profile_free(p);
+}
+END_TEST
+
+START_TEST(test_a_profile_without_orders_plans_none)
+{
+	use_zone("Asia/Shanghai");
+	struct profile *p = profile_from_text("schema: hotline-year-profile/1\n"
+					      "profile: empty\n"
+					      "year: 2021\n"
+					      "centre: {code: quiet, name: Quiet}\n"
+					      "calls: {total: 0, by_category: {}}\n"
+					      "work_orders: {city_12345: 0, province_12345: 0}\n");
+	struct replay *r = plan_new(p, 1);
+	struct replay_order o;
+
+	ck_assert_uint_eq(replay_order_count(r), 0);
+	ck_assert_int_eq(replay_planned_orders(r, REPLAY_ORDER_CITY), 0);
+	ck_assert(!replay_order_at(r, 0, &o));
+	replay_free(r);
 	profile_free(p);
 }
 END_TEST
@@ -706,10 +998,12 @@ static Suite *replay_suite(void)
 	TCase *counts = tcase_create("counts");
 	TCase *time = tcase_create("time");
 	TCase *events = tcase_create("events");
+	TCase *orders = tcase_create("orders");
 
 	tcase_set_timeout(counts, 60);
 	tcase_set_timeout(time, 60);
 	tcase_set_timeout(events, 60);
+	tcase_set_timeout(orders, 60);
 	tcase_add_test(counts, test_nanjing_plan_has_exactly_the_scaled_counts);
 	tcase_add_test(counts, test_edge_profile_plan_has_exactly_its_counts);
 	tcase_add_test(counts, test_planned_counts_are_reported_before_iteration);
@@ -729,9 +1023,16 @@ static Suite *replay_suite(void)
 	tcase_add_test(counts, test_a_profile_without_province_plans_only_its_centre);
 	tcase_add_test(events, test_centre_codes_outside_the_id_alphabet_are_refused);
 	tcase_add_test(events, test_ids_longer_than_the_api_allows_are_refused);
+	tcase_add_test(orders, test_orders_per_source_equal_the_scaled_profile);
+	tcase_add_test(orders, test_orders_are_mostly_complaints_some_urgent_in_office_hours);
+	tcase_add_test(orders, test_orders_stay_inside_the_local_year_of_any_zone);
+	tcase_add_test(orders, test_order_bodies_follow_the_intake_contract);
+	tcase_add_test(orders, test_orders_are_deterministic_and_leave_the_calls_alone);
+	tcase_add_test(orders, test_a_profile_without_orders_plans_none);
 	suite_add_tcase(s, counts);
 	suite_add_tcase(s, time);
 	suite_add_tcase(s, events);
+	suite_add_tcase(s, orders);
 	return s;
 }
 

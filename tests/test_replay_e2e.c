@@ -1,9 +1,11 @@
 /* test_replay_e2e.c: a year profile replayed by hotline-sim through the real
  * hotlined into real PostgreSQL, then exported by hotline-stats: the export's
- * calls and province sections equal the scaled profile the simulator expected,
- * also when the broker restarts in the middle of the replay. The calls go
- * through the broker's distributor to a pool of agents per centre, created
- * with `hotline-admin agent pool` and played by the simulator. */
+ * calls, work orders and province sections equal the scaled profile the
+ * simulator expected, also when the broker restarts in the middle of the
+ * replay. The calls go through the broker's distributor to a pool of agents
+ * per centre, created with `hotline-admin agent pool` and played by the
+ * simulator; the work orders come from the simulator playing the 12345
+ * platforms, signed with the secrets of the broker's workorders.file. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "timeutil.h"
+#include "workorder.h"
 
 extern char **environ;
 
@@ -32,6 +36,7 @@ struct e2e {
 	char expected[HARNESS_PATH_MAX + 16];
 	char actual[HARNESS_PATH_MAX + 16];
 	char password_file[HARNESS_PATH_MAX + 16]; /* the agent pools' password */
+	char platform_secrets[HARNESS_PATH_MAX + 32]; /* the 12345 platforms' secrets */
 };
 
 /* Agents per centre, in the pools and in the simulator. */
@@ -131,6 +136,30 @@ static void provision_agent_pools(struct e2e *t)
 	ck_assert_int_gt(pools, 0);
 }
 
+/* The simulator signs the work orders as the platforms of the broker's
+ * workorders.file: the harness gives the broker conf/workorders.yaml of
+ * the source tree, so its (placeholder) secrets are read from there. */
+static void write_platform_secrets(struct e2e *t)
+{
+	char path[HARNESS_PATH_MAX + 32], err[1024];
+	struct wo_config *wc = NULL;
+
+	snprintf(path, sizeof path, "%s/conf/workorders.yaml", harness_source_dir());
+	ck_assert_int_eq(timeutil_set_zone(HARNESS_TIME_ZONE), 0);
+	ck_assert_msg(wo_config_load_file(path, &wc, err, sizeof err) == 0, "%s", err);
+	snprintf(t->platform_secrets, sizeof t->platform_secrets, "%s/platforms.secrets", t->dir);
+	FILE *f = fopen(t->platform_secrets, "w");
+	ck_assert_ptr_nonnull(f);
+	static const char *const names[] = {"city_12345", "province_12345"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const struct wo_platform *p = wo_platform_find(wc, names[i]);
+		ck_assert_msg(p != NULL, "%s names no platform %s", path, names[i]);
+		fprintf(f, "%s %s\n", p->name, p->secret);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	wo_config_free(wc);
+}
+
 /* db_connections: the broker's database.connections, or NULL for its default. */
 static void e2e_start(struct e2e *t, const char *profile_relative, const char *db_connections)
 {
@@ -167,6 +196,7 @@ static void e2e_start(struct e2e *t, const char *profile_relative, const char *d
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "%s\n", t->broker.gateway_secret);
 	ck_assert_int_eq(fclose(f), 0);
+	write_platform_secrets(t);
 }
 
 static void e2e_stop(struct e2e *t)
@@ -176,7 +206,8 @@ static void e2e_stop(struct e2e *t)
 	free(t->db);
 }
 
-/* Exports the year and compares it with the simulator's expectation. */
+/* Exports the year and compares its calls, work orders and province with
+ * the simulator's expectation. */
 static void assert_export_equals_expectation(struct e2e *t, const char *year, const char *centre)
 {
 	const char *stats = program(HARNESS_ENV_STATS_BIN, "hotline-stats");
@@ -185,8 +216,9 @@ static void assert_export_equals_expectation(struct e2e *t, const char *year, co
 				   "--format", "profile", "--out", t->actual,  NULL};
 	free(run_ok(year_argv, NULL));
 
-	const char *compare_argv[] = {stats,        "compare",        t->expected, t->actual,
-				      "--sections", "calls,province", NULL};
+	const char *compare_argv[] = {stats,     "compare",    t->expected,
+				      t->actual, "--sections", "calls,work_orders,province",
+				      NULL};
 	char *out = NULL;
 	int code = -1;
 	ck_assert_int_eq(harness_run(compare_argv, &out, &code), 0);
@@ -238,6 +270,8 @@ static void sim_replay_argv(const struct e2e *t, const char *scale, const char *
 				E2E_AGENTS,
 				"--agent-password-file",
 				t->password_file,
+				"--platform-secrets",
+				t->platform_secrets,
 				NULL};
 	size_t n = 0;
 
@@ -266,6 +300,10 @@ START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
 	char *out = run_ok(sim, NULL);
 	ck_assert_msg(strstr(out, "hotline-sim: replayed ") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "classified differently") == NULL, "%s", out);
+	/* 11085 and 3631 at scale 0.002. */
+	ck_assert_msg(strstr(out, "hotline-sim: work orders: posted 29 of 29 for centre nanjing "
+				  "(city_12345 22 of 22, province_12345 7 of 7), 29 new,") != NULL,
+		      "%s", out);
 	free(out);
 	assert_expect_matches_expect_out(&t, "0.002");
 	assert_export_equals_expectation(&t, "2019", "nanjing");
@@ -289,6 +327,8 @@ START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
 	sim_replay_argv(&t, "1", "20", extra, sim);
 	char *out = run_ok(sim, env);
 	ck_assert_msg(strstr(out, "replayed 326 of 326 calls") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "work orders: posted 11 of 11 for centre edge") != NULL, "%s",
+		      out);
 	free(out);
 	assert_expect_matches_expect_out(&t, "1");
 	assert_export_equals_expectation(&t, "2020", "edge");
@@ -361,6 +401,8 @@ START_TEST(test_replay_survives_a_broker_restart)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "hotline-sim failed:\n%s",
 		      tail_of(text));
 	ck_assert_msg(strstr(text, "hotline-sim: replayed ") != NULL, "%s", tail_of(text));
+	ck_assert_msg(strstr(text, "hotline-sim: work orders: posted 73 of 73 ") != NULL, "%s",
+		      tail_of(text));
 	ck_assert_msg(strstr(text, ", 0 retries,") == NULL,
 		      "the restart went unnoticed: the replay must have finished first\n%s",
 		      tail_of(text));

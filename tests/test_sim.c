@@ -12,7 +12,10 @@
  * 503s, repeated connects, an offer moved to another agent, a refused
  * answer, an agent set not ready for missed offers, every stream dropped
  * once, callbacks for abandoned calls. Afterwards the events it accepted
- * must be the plan's, byte for byte, but for the agents the fake chose. */
+ * must be the plan's, byte for byte, but for the agents the fake chose.
+ * It also takes the 12345 platforms' work orders (doc/workorders.md), each
+ * checked against its platform's secret, answering some 503 first and
+ * losing the answer to one it took in; they too must be the plan's. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +47,8 @@
 extern char **environ;
 
 #define SECRET "fake-gateway-secret-0123456789abcdef"
+#define CITY_SECRET "fake-city-12345-secret-0123456789"
+#define PROVINCE_SECRET "fake-province-12345-secret-987654"
 #define PASSWORD "Pool password, 2019!"
 #define PROFILE "tests/data/edge-2020.yaml"
 #define SEED "20"
@@ -130,6 +135,11 @@ struct fake {
 	int events_posted;
 	int events_accepted;
 	int events_503;
+	struct strmap *orders; /* "<platform>/<external_no>" -> accepted body */
+	int orders_posted;     /* requests */
+	int orders_503;        /* answered 503 before their first try was kept */
+	int orders_lost;       /* taken in, then answered 503 as if the answer was lost */
+	int orders_replayed;   /* answered 200 Idempotent-Replay */
 	int offers;
 	int connects_sent;
 	int gateway_streams_opened[MAX_CENTRES];
@@ -526,6 +536,81 @@ static void on_event(struct fake *f, struct evhttp_request *req, const char *bod
 	}
 }
 
+/* --- the 12345 platforms' work orders ------------------------------------------ */
+
+static const char *platform_secret(const char *platform)
+{
+	if (platform != NULL && strcmp(platform, "city_12345") == 0)
+		return CITY_SECRET;
+	if (platform != NULL && strcmp(platform, "province_12345") == 0)
+		return PROVINCE_SECRET;
+	return NULL;
+}
+
+/* POST /v1/workorders as the broker answers it: 201 for a new order, 200
+ * with Idempotent-Replay for one taken in before with the same body, 409
+ * for another body. Every third new order is answered 503 first, and the
+ * fifth is taken in but answered 503, as if the answer was lost. */
+static void on_order(struct fake *f, struct evhttp_request *req, const char *body, size_t len)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *platform = evhttp_find_header(in, "X-Hotline-Platform");
+	const char *secret = platform_secret(platform);
+
+	f->orders_posted++;
+	if (secret == NULL || auth_verify(secret, evhttp_find_header(in, AUTH_HEADER_TIMESTAMP),
+					  evhttp_find_header(in, AUTH_HEADER_SIGNATURE), body, len,
+					  (int64_t)time(NULL), 300) != AUTH_OK) {
+		fake_error(f, "a work order not signed by its platform %s",
+			   platform ? platform : "?");
+		reply_error(req, 401, "unauthorised");
+		return;
+	}
+	json_t *o = json_loadb(body, len, 0, NULL);
+	const char *external_no = json_string_value(json_object_get(o, "external_no"));
+	if (external_no == NULL) {
+		fake_error(f, "a work order without external_no: %.*s", (int)len, body);
+		reply_error(req, 400, "missing_field");
+		json_decref(o);
+		return;
+	}
+	char key[128];
+	snprintf(key, sizeof key, "%s/%s", platform, external_no);
+	const char *stored = strmap_get(f->orders, key, strlen(key));
+	json_t *answer = json_pack("{s:s, s:s, s:s}", "external_no", external_no, "source",
+				   platform, "stage", "received");
+	if (stored != NULL) {
+		if (strlen(stored) != len || memcmp(stored, body, len) != 0) {
+			fake_error(f, "work order %s sent again with another body", key);
+			reply_error(req, 409, "external_no_conflict");
+			json_decref(answer);
+		} else {
+			f->orders_replayed++;
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  "Idempotent-Replay", "true");
+			reply_json(req, 200, answer);
+		}
+		json_decref(o);
+		return;
+	}
+	if (f->orders_posted % 3 == 0) {
+		f->orders_503++;
+		reply_error(req, 503, "store_unavailable");
+		json_decref(answer);
+		json_decref(o);
+		return;
+	}
+	ck_assert_int_eq(strmap_put(f->orders, key, strlen(key), strndup(body, len)), 0);
+	if (strmap_count(f->orders) == 5) {
+		f->orders_lost++;
+		reply_error(req, 503, "store_unavailable");
+		json_decref(answer);
+	} else {
+		reply_json(req, 201, answer);
+	}
+	json_decref(o);
+}
+
 /* --- the agents' requests ------------------------------------------------------------------ */
 
 static struct agent *agent_of(struct fake *f, struct evhttp_request *req)
@@ -729,6 +814,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	body[len] = '\0';
 	if (strcmp(path, "/v1/calls/events") == 0) {
 		on_event(f, req, body, len);
+	} else if (strcmp(path, "/v1/workorders") == 0) {
+		on_order(f, req, body, len);
 	} else {
 		json_t *o = json_loadb(body, len, 0, NULL);
 		if (!json_is_object(o)) {
@@ -750,12 +837,21 @@ struct run {
 	struct fake fake;
 	char dir[HARNESS_PATH_MAX];
 	char log[HARNESS_PATH_MAX + 16];
+	char platform_secrets[HARNESS_PATH_MAX + 16]; /* the fake platforms' secrets */
 	struct replay *plan;
 	struct profile *profile;
 	pid_t pid;
 	int status;
 	int64_t started;
 };
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *out = fopen(path, "w");
+	ck_assert_msg(out != NULL, "cannot write %s", path);
+	fputs(text, out);
+	ck_assert_int_eq(fclose(out), 0);
+}
 
 static void fake_start(struct run *r, const char *password)
 {
@@ -786,6 +882,7 @@ static void fake_start(struct run *r, const char *password)
 	}
 	f->calls = strmap_new();
 	f->events = strmap_new();
+	f->orders = strmap_new();
 	f->failed_once = strmap_new();
 	f->base = event_base_new();
 	f->http = evhttp_new(f->base);
@@ -794,6 +891,10 @@ static void fake_start(struct run *r, const char *password)
 	f->port = evserver_bind(f->http, 0);
 	ck_assert_int_eq(harness_tmpdir("sim", r->dir), 0);
 	snprintf(r->log, sizeof r->log, "%s/sim.log", r->dir);
+	snprintf(r->platform_secrets, sizeof r->platform_secrets, "%s/platforms", r->dir);
+	write_text(r->platform_secrets, "# the fake's 12345 platforms\n"
+					"city_12345 " CITY_SECRET "\n"
+					"\tprovince_12345   " PROVINCE_SECRET "  \r\n");
 }
 
 static void free_body(const char *key, size_t key_len, void *value, void *arg)
@@ -814,8 +915,10 @@ static void fake_stop(struct run *r)
 	evhttp_free(f->http);
 	event_base_free(f->base);
 	strmap_each(f->events, free_body, NULL);
+	strmap_each(f->orders, free_body, NULL);
 	strmap_each(f->calls, free_call, NULL);
 	strmap_free(f->events);
+	strmap_free(f->orders);
 	strmap_free(f->calls);
 	strmap_free(f->failed_once);
 	replay_free(r->plan);
@@ -933,7 +1036,8 @@ START_TEST(test_replay_through_the_distributor_sends_the_plan_with_the_pool_agen
 	struct run r;
 	memset(&r, 0, sizeof r);
 	fake_start(&r, PASSWORD);
-	int code = run_sim(&r, NULL);
+	const char *extra[] = {"--platform-secrets", r.platform_secrets, NULL};
+	int code = run_sim(&r, extra);
 	char *log = sim_log(&r);
 	fprintf(stderr, "hotline-sim against the fake broker:\n%s\n", log);
 	if (code != 0)
@@ -998,6 +1102,51 @@ START_TEST(test_replay_through_the_distributor_sends_the_plan_with_the_pool_agen
 	ck_assert_int_eq(f->logouts, (int)(f->n_centres * AGENTS));
 	for (size_t i = 0; i < f->n_centres * AGENTS; i++)
 		ck_assert_int_eq(f->agents[i].state, A_LOGGED_OUT);
+
+	/* Every planned work order, byte for byte, from its own platform; the
+	 * 503s were retried with the same body, and the order whose answer was
+	 * lost came again and was found taken in. */
+	struct replay_order order;
+	char body[REPLAY_ORDER_BODY_MAX], key[128];
+	size_t n_orders = 0;
+	for (size_t i = 0; replay_order_at(r.plan, i, &order); i++) {
+		snprintf(key, sizeof key, "%s/%s", replay_order_source_name(order.source),
+			 order.external_no);
+		const char *got = strmap_get(f->orders, key, strlen(key));
+		ck_assert_msg(got != NULL, "work order %s never came", key);
+		ck_assert_int_gt(replay_format_order(&order, body, sizeof body), 0);
+		ck_assert_str_eq(got, body);
+		n_orders++;
+	}
+	ck_assert_uint_eq(n_orders, 11);
+	ck_assert_uint_eq(strmap_count(f->orders), n_orders);
+	ck_assert_int_gt(f->orders_503, 0);
+	ck_assert_int_eq(f->orders_lost, 1);
+	ck_assert_int_eq(f->orders_replayed, 1);
+	ck_assert_msg(strstr(log, "hotline-sim: work orders: posted 11 of 11 for centre edge "
+				  "(city_12345 9 of 9, province_12345 2 of 2), 10 new, 1 taken in "
+				  "before, ") != NULL,
+		      "%s", log);
+	free(log);
+	fake_stop(&r);
+}
+END_TEST
+
+START_TEST(test_a_wrong_platform_secret_stops_the_replay_with_advice)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	fake_start(&r, PASSWORD);
+	write_text(r.platform_secrets, "city_12345 not-the-city-platforms-secret\n"
+				       "province_12345 " PROVINCE_SECRET "\n");
+	const char *extra[] = {"--platform-secrets", r.platform_secrets, NULL};
+	int code = run_sim(&r, extra);
+	char *log = sim_log(&r);
+	ck_assert_msg(code == 1, "exit %d:\n%s", code, log);
+	ck_assert_msg(strstr(log, "of city_12345 (centre edge) was refused: HTTP 401") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "platforms[].secret") != NULL, "%s", log);
+	ck_assert_ptr_nonnull(strstr(log, "INCOMPLETE"));
 	free(log);
 	fake_stop(&r);
 }
@@ -1032,6 +1181,11 @@ START_TEST(test_a_call_nobody_is_offered_stops_the_replay_after_the_answer_timeo
 	ck_assert_msg(strstr(log, "has waited 2 s in queue general without a connect") != NULL,
 		      "%s", log);
 	ck_assert_ptr_nonnull(strstr(log, "INCOMPLETE"));
+	/* Without --platform-secrets no order is posted, and the summary says so. */
+	ck_assert_msg(strstr(log, "hotline-sim: work orders: NOT posted (no --platform-secrets): "
+				  "the profile plans 11 for centre edge") != NULL,
+		      "%s", log);
+	ck_assert_int_eq(r.fake.orders_posted, 0);
 	free(log);
 	fake_stop(&r);
 }
@@ -1071,6 +1225,47 @@ START_TEST(test_replay_options_are_checked)
 	ck_assert_msg(strstr(err, "replay needs --agent-password-file FILE") != NULL, "%s", err);
 	free(out);
 	free(err);
+
+	/* A secrets file must name known platforms, once each, and every
+	 * platform the profile has orders from. */
+	char dir[HARNESS_PATH_MAX], password[HARNESS_PATH_MAX + 16], secrets[HARNESS_PATH_MAX + 16];
+	ck_assert_int_eq(harness_tmpdir("sim-options", dir), 0);
+	snprintf(password, sizeof password, "%s/password", dir);
+	snprintf(secrets, sizeof secrets, "%s/platforms", dir);
+	write_text(password, PASSWORD "\n");
+	static const char *const bad_secrets[][2] = {
+		{"city_12345 a-secret\ntown_12345 b-secret\n",
+		 "platforms:2: \"town_12345\" is not a platform"},
+		{"city_12345 a-secret\ncity_12345 b-secret\n", "city_12345 is named a second time"},
+		{"city_12345\n", "platforms:1: city_12345 has no secret"},
+		{"city_12345 a secret\n", "more than a platform and its secret"},
+		{"city_12345 a-secret\n", "names no secret for province_12345, and the profile "
+					  "plans 2 of its work orders"},
+	};
+	for (size_t i = 0; i < sizeof bad_secrets / sizeof bad_secrets[0]; i++) {
+		write_text(secrets, bad_secrets[i][0]);
+		const char *with[] = {sim,
+				      "replay",
+				      "--profile",
+				      profile,
+				      "--scale",
+				      "1",
+				      "--url",
+				      "http://127.0.0.1:1",
+				      "--agent-password-file",
+				      password,
+				      "--platform-secrets",
+				      secrets,
+				      NULL};
+		ck_assert_int_eq(harness_run_full(with, env, NULL, &out, &err, &code), 0);
+		ck_assert_int_eq(code, 2);
+		ck_assert_msg(strstr(err, bad_secrets[i][1]) != NULL, "%s: %s", bad_secrets[i][0],
+			      err);
+		ck_assert_msg(strstr(err, "a-secret") == NULL && strstr(err, "b-secret") == NULL,
+			      "a secret was shown: %s", err);
+		free(out);
+		free(err);
+	}
 }
 END_TEST
 
@@ -1083,6 +1278,7 @@ int main(void)
 	tcase_set_timeout(tc, SIM_LIMIT_S + 30);
 	tcase_add_test(tc, test_replay_through_the_distributor_sends_the_plan_with_the_pool_agents);
 	tcase_add_test(tc, test_a_wrong_pool_password_stops_the_replay_with_advice);
+	tcase_add_test(tc, test_a_wrong_platform_secret_stops_the_replay_with_advice);
 	tcase_add_test(tc, test_a_call_nobody_is_offered_stops_the_replay_after_the_answer_timeout);
 	tcase_add_test(tc, test_replay_options_are_checked);
 	suite_add_tcase(s, tc);

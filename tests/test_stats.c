@@ -2,15 +2,17 @@
  * (random name, dropped at the end) gets the migrations and a handful of
  * calls placed on the edges that matter: outcomes that are not accepted calls,
  * the first and last seconds of a local year, several centres with ties, and
- * names that need CSV quoting. The tests run the built program and check its
- * year export (profile, CSV, JSON), its day export by hour, and compare's
- * exit codes.
+ * names that need CSV quoting; and work orders in every stage, due on either
+ * side of a day's end. The tests run the built program and check its year
+ * export (profile, CSV, JSON), its day export by hour with the work orders
+ * due, and compare's exit codes.
  *
  * Needs HOTLINE_TEST_PG: a conninfo to a server where it may create databases
  * (tools/test sets it). Without it the suite fails, loudly, rather than skip.
  */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +196,76 @@ static const struct call_row calls_fixture[] = {
 	{"alpha", "survey", "2019-09-09T09:09:09+08:00", "handled"},
 };
 
+/* One work order, inserted as the broker would have left it. sign_due and
+ * reply_due as RFC 3339; received_at a day before the sign_due. */
+struct order_row {
+	const char *centre, *source, *external_no, *stage, *category;
+	bool urgent;
+	const char *received_at, *sign_due, *reply_due;
+};
+
+/* As of the end of 2019-03-04 in Asia/Shanghai (2019-03-05T00:00:00+08:00),
+ * with the default 24 yellow hours: overdue are o-sign-late (received, its
+ * sign_due passed though its reply_due is far), o-reply-late and
+ * o-at-midnight (due at that very moment); near due are o-near (due in 6
+ * hours), o-yellow-edge (due in exactly 24 hours) and river's o-river-near;
+ * not listed are o-on-time (due in 25 hours), o-signed-ok (signed: its
+ * sign_due passed but its reply_due is days away), the closed and returned
+ * ones, and o-later (received after the day). Two more closed orders lie on
+ * the edges of the local year: the year export counts edge's 2019 orders
+ * as city_12345 8 and province_12345 2 in Asia/Shanghai, and city_12345 9
+ * in UTC (where o-2020 is received in 2019; o-2018 is 2018 in both). */
+static const struct order_row orders_fixture[] = {
+	{"edge", "city_12345", "o-sign-late", "received", "complaint", false,
+	 "2019-03-01T10:00:00+08:00", "2019-03-04T00:00:00+08:00", "2019-03-12T00:00:00+08:00"},
+	{"edge", "province_12345", "o-reply-late", "in_progress", "consultation", false,
+	 "2019-02-25T10:00:00+08:00", "2019-02-26T00:00:00+08:00", "2019-03-04T12:00:00+08:00"},
+	{"edge", "city_12345", "o-at-midnight", "signed", "complaint", true,
+	 "2019-03-04T01:00:00+08:00", "2019-03-04T03:00:00+08:00", "2019-03-05T00:00:00+08:00"},
+	{"edge", "city_12345", "o-near", "replied", "complaint", false, "2019-03-01T10:00:00+08:00",
+	 "2019-03-02T00:00:00+08:00", "2019-03-05T06:00:00+08:00"},
+	{"edge", "city_12345", "o-yellow-edge", "revisited", "complaint", false,
+	 "2019-03-01T10:00:00+08:00", "2019-03-02T00:00:00+08:00", "2019-03-06T00:00:00+08:00"},
+	{"edge", "city_12345", "o-on-time", "in_progress", "complaint", false,
+	 "2019-03-01T10:00:00+08:00", "2019-03-02T00:00:00+08:00", "2019-03-06T01:00:00+08:00"},
+	{"edge", "city_12345", "o-signed-ok", "signed", "complaint", false,
+	 "2019-03-03T10:00:00+08:00", "2019-03-04T00:00:00+08:00", "2019-03-12T00:00:00+08:00"},
+	{"edge", "city_12345", "o-closed", "closed", "complaint", false,
+	 "2019-02-01T10:00:00+08:00", "2019-02-02T00:00:00+08:00", "2019-02-05T00:00:00+08:00"},
+	{"edge", "province_12345", "o-returned", "returned", "complaint", false,
+	 "2019-02-01T10:00:00+08:00", "2019-02-02T00:00:00+08:00", "2019-02-05T00:00:00+08:00"},
+	{"edge", "city_12345", "o-later", "received", "complaint", false,
+	 "2019-03-05T08:00:00+08:00", "2019-03-05T09:00:00+08:00", "2019-03-05T10:00:00+08:00"},
+	{"river", "city_12345", "o-river-near", "received", "complaint", false,
+	 "2019-03-04T10:00:00+08:00", "2019-03-05T12:00:00+08:00", "2019-03-09T00:00:00+08:00"},
+	{"edge", "city_12345", "o-2018", "closed", "complaint", false, "2018-12-31T23:59:59+08:00",
+	 "2019-01-02T00:00:00+08:00", "2019-01-08T00:00:00+08:00"},
+	{"edge", "city_12345", "o-2020", "closed", "complaint", false, "2020-01-01T00:00:00+08:00",
+	 "2020-01-03T00:00:00+08:00", "2020-01-09T00:00:00+08:00"},
+};
+
+static int insert_order(PGconn *conn, const struct order_row *o)
+{
+	char err[1024];
+	const char *params[9] = {o->centre,      o->source,   o->external_no,
+				 o->stage,       o->category, o->urgent ? "true" : "false",
+				 o->received_at, o->sign_due, o->reply_due};
+	PGresult *r =
+		db_exec(conn,
+			"INSERT INTO work_orders (centre, source, external_no, payload_sha256,"
+			" category, urgent, title, content, stage, received_at, sign_due,"
+			" reply_due)"
+			" VALUES ($1, $2, $3, '\\x00'::bytea, $5, $6::boolean, '标题', '内容',"
+			" $4, $7::timestamptz, $8::timestamptz, $9::timestamptz)",
+			9, params, err, sizeof err);
+	if (r == NULL) {
+		fprintf(stderr, "test_stats: inserting work order %s: %s\n", o->external_no, err);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
 static int setup_database(void)
 {
 	const char *base = getenv("HOTLINE_TEST_PG");
@@ -234,6 +306,9 @@ static int setup_database(void)
 		if (insert_call(conn, c->centre, c->category, c->offered_at, c->outcome) != 0)
 			goto out;
 	}
+	for (size_t i = 0; i < sizeof orders_fixture / sizeof *orders_fixture; i++)
+		if (insert_order(conn, &orders_fixture[i]) != 0)
+			goto out;
 	rc = 0;
 out:
 	PQfinish(conn);
@@ -347,8 +422,8 @@ START_TEST(test_year_counts_accepted_calls_by_category)
 	ck_assert_int_eq(p->calls_by_category[CATEGORY_CRISIS], 1);
 	ck_assert_int_eq(p->calls_by_category[CATEGORY_SURVEY], 0);
 	ck_assert_int_eq(p->calls_total, 8);
-	ck_assert_int_eq(p->work_orders_city, 0);
-	ck_assert_int_eq(p->work_orders_province, 0);
+	ck_assert_int_eq(p->work_orders_city, 8);
+	ck_assert_int_eq(p->work_orders_province, 2);
 	ck_assert(!p->has_bookings);
 	profile_free(p);
 }
@@ -364,6 +439,8 @@ START_TEST(test_year_boundaries_follow_the_time_zone)
 	ck_assert_int_eq(p->calls_by_category[CATEGORY_CRISIS], 0);
 	ck_assert_int_eq(p->calls_by_category[CATEGORY_COMPLAINT], 1);
 	ck_assert_int_eq(p->calls_total, 8);
+	ck_assert_int_eq(p->work_orders_city, 9);
+	ck_assert_int_eq(p->work_orders_province, 2);
 	profile_free(p);
 }
 END_TEST
@@ -423,7 +500,8 @@ START_TEST(test_year_csv_quotes_names)
 	ck_assert_ptr_nonnull(strstr(out, "\ncategory,calls\nconsultation,3\ncomplaint,1\n"
 					  "booking,2\nexpert_qa,0\ncrisis,1\nsurvey,0\n"
 					  "ivr_self_service,1\nother,0\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\nsource,work_orders\ncity_12345,0\nprovince_12345,0\n"));
+	ck_assert_ptr_nonnull(
+		strstr(out, "\nsource,work_orders\ncity_12345,8\nprovince_12345,2\n"));
 	ck_assert_ptr_nonnull(strstr(out, "\ncentre_code,centre_name,calls\n"
 					  "edge,\"Edge, \"\"Test\"\" 中心\",8\n"
 					  "river,\"River \"\"North\"\", 北\",3\n"
@@ -537,6 +615,158 @@ START_TEST(test_day_counts_by_local_hour)
 }
 END_TEST
 
+/* The listing as of the end of 2019-03-04, Shanghai time (see orders_fixture). */
+static const char due_header[] =
+	"\nwork_order_id,centre,source,external_no,stage,category,urgent,due,status,"
+	"minutes_to_due\n";
+static const char due_rows[] =
+	"1,edge,city_12345,o-sign-late,received,complaint,false,2019-03-04T00:00:00+08:00,"
+	"overdue,-1440\n"
+	"2,edge,province_12345,o-reply-late,in_progress,consultation,false,"
+	"2019-03-04T12:00:00+08:00,overdue,-720\n"
+	"3,edge,city_12345,o-at-midnight,signed,complaint,true,2019-03-05T00:00:00+08:00,"
+	"overdue,0\n"
+	"4,edge,city_12345,o-near,replied,complaint,false,2019-03-05T06:00:00+08:00,"
+	"near_due,360\n"
+	"5,edge,city_12345,o-yellow-edge,revisited,complaint,false,2019-03-06T00:00:00+08:00,"
+	"near_due,1440\n";
+
+START_TEST(test_day_lists_the_work_orders_due_at_its_end)
+{
+	char *out = NULL, expected[2048];
+	const char *args[] = {"--db",     test_conninfo, "day",      "--date", "2019-03-04",
+			      "--centre", "edge",        "--format", "csv",    NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	ck_assert_msg(strstr(out, "\nwork_orders_as_of,open,overdue,near_due,yellow_hours\n"
+				  "2019-03-05T00:00:00+08:00,7,3,2,24\n") != NULL,
+		      "%s", out);
+	/* Due first, and nothing after: o-on-time (25 hours), o-signed-ok (its
+	 * reply is due), closed, returned and later orders are not listed. */
+	snprintf(expected, sizeof expected, "%s%s", due_header, due_rows);
+	size_t n = strlen(out), m = strlen(expected);
+	ck_assert_msg(n >= m && strcmp(out + n - m, expected) == 0, "%s", out);
+	ck_assert_msg(strstr(out, "sign_due while its stage is received, else reply_due") != NULL,
+		      "%s", out);
+	free(out);
+
+	/* All centres, as JSON: river's order, due at noon, joins the near due. */
+	const char *all[] = {"--db",       test_conninfo, "day",  "--date",
+			     "2019-03-04", "--format",    "json", NULL};
+	json_error_t jerr;
+	ck_assert_int_eq(run_stats(all, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s: %s", jerr.text, out);
+	json_t *due = json_object_get(root, "work_orders_due");
+	ck_assert_str_eq(json_string_value(json_object_get(due, "as_of")),
+			 "2019-03-05T00:00:00+08:00");
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "yellow_hours")), 24);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "open")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "overdue")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "near_due")), 3);
+	json_t *orders = json_object_get(due, "orders");
+	ck_assert_uint_eq(json_array_size(orders), 6);
+	json_t *river = json_array_get(orders, 4);
+	ck_assert_str_eq(json_string_value(json_object_get(river, "external_no")), "o-river-near");
+	ck_assert_str_eq(json_string_value(json_object_get(river, "centre")), "river");
+	ck_assert_str_eq(json_string_value(json_object_get(river, "stage")), "received");
+	ck_assert_str_eq(json_string_value(json_object_get(river, "due")),
+			 "2019-03-05T12:00:00+08:00");
+	ck_assert_str_eq(json_string_value(json_object_get(river, "status")), "near_due");
+	ck_assert_int_eq(json_integer_value(json_object_get(river, "minutes_to_due")), 720);
+	json_t *midnight = json_array_get(orders, 2);
+	ck_assert_str_eq(json_string_value(json_object_get(midnight, "external_no")),
+			 "o-at-midnight");
+	ck_assert(json_is_true(json_object_get(midnight, "urgent")));
+	ck_assert_ptr_nonnull(
+		json_object_get(json_object_get(root, "definitions"), "work_orders_due"));
+	json_decref(root);
+	free(out);
+
+	/* Text, with the definitions. */
+	const char *text[] = {"--db",       test_conninfo, "day",  "--date",
+			      "2019-03-04", "--centre",    "edge", NULL};
+	ck_assert_int_eq(run_stats(text, &out), 0);
+	ck_assert_msg(strstr(out, "Work orders due as of 2019-03-05T00:00:00+08:00: 7 open, 3 "
+				  "overdue, 2 near due (within 24 hours of due)\n") != NULL,
+		      "%s", out);
+	char *row = strstr(out, "\noverdue  1 ");
+	ck_assert_msg(row != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(row, "o-sign-late"));
+	ck_assert_ptr_nonnull(strstr(row, "-24.0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nnear due 5 "));
+	ck_assert_ptr_null(strstr(out, "o-on-time"));
+	ck_assert_ptr_nonnull(strstr(out, "Definitions:"));
+	ck_assert_ptr_nonnull(strstr(out, "closed nor returned"));
+	free(out);
+}
+END_TEST
+
+/* The yellow window, the zone and the moment of the listing. */
+START_TEST(test_day_work_orders_follow_yellow_hours_zone_and_now)
+{
+	char *out = NULL;
+
+	/* No yellow: only the overdue. 25 hours: o-on-time too, at its edge. */
+	const char *none[] = {"--db",       test_conninfo,    "day",  "--date",
+			      "2019-03-04", "--centre",       "edge", "--format",
+			      "csv",        "--yellow-hours", "0",    NULL};
+	ck_assert_int_eq(run_stats(none, &out), 0);
+	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+08:00,7,3,0,0\n") != NULL, "%s", out);
+	ck_assert_ptr_null(strstr(out, "o-near"));
+	free(out);
+	const char *wide[] = {"--db",       test_conninfo,    "day",  "--date",
+			      "2019-03-04", "--centre",       "edge", "--format",
+			      "csv",        "--yellow-hours", "25",   NULL};
+	ck_assert_int_eq(run_stats(wide, &out), 0);
+	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+08:00,7,3,3,25\n") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, ",o-on-time,in_progress,complaint,false,"
+				  "2019-03-06T01:00:00+08:00,near_due,1500\n") != NULL,
+		      "%s", out);
+	free(out);
+
+	/* In UTC the day ends 8 hours later: o-near is overdue by then, and
+	 * o-later, received at that very moment, is not yet there. */
+	const char *utc[] = {"--db",       test_conninfo, "--tz", "UTC",      "day", "--date",
+			     "2019-03-04", "--centre",    "edge", "--format", "csv", NULL};
+	ck_assert_int_eq(run_stats(utc, &out), 0);
+	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+00:00,7,4,2,24\n") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, ",o-near,replied,complaint,false,2019-03-04T22:00:00+00:00,"
+				  "overdue,-120\n") != NULL,
+		      "%s", out);
+	ck_assert_ptr_null(strstr(out, "o-later"));
+	free(out);
+
+	/* A day still to come is listed as of now: every open order is overdue. */
+	const char *future[] = {"--db",     test_conninfo, "day",      "--date", "2099-01-01",
+				"--centre", "edge",        "--format", "json",   NULL};
+	json_error_t jerr;
+	ck_assert_int_eq(run_stats(future, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s: %s", jerr.text, out);
+	json_t *due = json_object_get(root, "work_orders_due");
+	const char *as_of = json_string_value(json_object_get(due, "as_of"));
+	ck_assert_ptr_nonnull(as_of);
+	ck_assert_msg(strncmp(as_of, "2099", 4) != 0, "%s", as_of);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "open")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "overdue")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(due, "near_due")), 0);
+	json_decref(root);
+	free(out);
+
+	/* --yellow-hours is the day's, 0 to 720. */
+	const char *too_wide[] = {"--db",       test_conninfo,    "day", "--date",
+				  "2019-03-04", "--yellow-hours", "721", NULL};
+	ck_assert_int_eq(run_stats(too_wide, NULL), 2);
+	const char *not_a_number[] = {"--db",       test_conninfo,    "day", "--date",
+				      "2019-03-04", "--yellow-hours", "-1",  NULL};
+	ck_assert_int_eq(run_stats(not_a_number, NULL), 2);
+	const char *year[] = {"--db",     test_conninfo, "year",           "--year", "2019",
+			      "--centre", "edge",        "--yellow-hours", "5",      NULL};
+	ck_assert_int_eq(run_stats(year, NULL), 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* compare                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -611,6 +841,8 @@ static Suite *stats_suite(void)
 	tcase_add_test(year, test_year_refuses_an_unknown_centre);
 	suite_add_tcase(s, year);
 	tcase_add_test(day, test_day_counts_by_local_hour);
+	tcase_add_test(day, test_day_lists_the_work_orders_due_at_its_end);
+	tcase_add_test(day, test_day_work_orders_follow_yellow_hours_zone_and_now);
 	suite_add_tcase(s, day);
 	tcase_add_test(compare, test_compare_exit_codes);
 	tcase_add_test(compare, test_help_says_what_counts);
