@@ -264,6 +264,18 @@ static void simagent_push(struct simagent *ag, enum simagent_do what, const char
 	simagent_queue(ag, what, call_id, NULL, false);
 }
 
+/* Whether a task for callback call_id is queued or in flight. */
+static bool simagent_has_callback(struct simagent *ag, const char *call_id)
+{
+	for (size_t i = 0; i < ag->n; i++) {
+		const struct simagent_task *t = simagent_task_at(ag, i);
+		if ((t->what == SIMAGENT_ACCEPT_CALLBACK || t->what == SIMAGENT_FINISH_CALLBACK) &&
+		    strcmp(t->call_id, call_id) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Drops the queued (not in flight) callback tasks of call_id. */
 static void simagent_drop_callback(struct simagent *ag, const char *call_id)
 {
@@ -426,9 +438,20 @@ static void simagent_on_state_message(struct simagent *ag, json_t *data)
 			simagent_push(ag, SIMAGENT_READY_UP, NULL);
 		}
 		break;
+	case SIMAGENT_OFFERED:
+		/* Offered something while the stream was down (its state comes
+		 * first on a new stream): a call the simulator drives is the
+		 * gateway's to answer; anything else is a callback, taken as if
+		 * its offer had arrived. */
+		if (call_id != NULL && *call_id != '\0' &&
+		    !a->hooks.call_in_progress(call_id, a->hooks.arg) &&
+		    !simagent_has_callback(ag, call_id)) {
+			simagent_push(ag, SIMAGENT_ACCEPT_CALLBACK, call_id);
+			simagent_push(ag, SIMAGENT_FINISH_CALLBACK, call_id);
+		}
+		break;
 	case SIMAGENT_UNKNOWN:
 	case SIMAGENT_READY:
-	case SIMAGENT_OFFERED:
 	case SIMAGENT_ON_CALL:
 		break;
 	}
@@ -458,7 +481,8 @@ static void simagent_on_message(const char *event, const char *data, size_t len,
 	} else if (strcmp(event, "offer") == 0) {
 		const char *kind = json_string_value(json_object_get(o, "kind"));
 		ag->known = SIMAGENT_OFFERED;
-		if (kind != NULL && strcmp(kind, "callback") == 0 && call_id != NULL) {
+		if (kind != NULL && strcmp(kind, "callback") == 0 && call_id != NULL &&
+		    !simagent_has_callback(ag, call_id)) {
 			simagent_push(ag, SIMAGENT_ACCEPT_CALLBACK, call_id);
 			simagent_push(ag, SIMAGENT_FINISH_CALLBACK, call_id);
 		}
