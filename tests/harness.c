@@ -1763,6 +1763,21 @@ int harness_broker_stop(struct harness_broker *b)
 	return harness_broker_kill(b, SIGTERM);
 }
 
+int harness_broker_wait_healthy(const struct harness_broker *b)
+{
+	for (int i = 0; i < 200; i++) {
+		struct harness_response r;
+		bool ready = harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0 &&
+			     r.status == 200;
+		harness_response_free(&r);
+		if (ready)
+			return 0;
+		usleep(50000);
+	}
+	harness_fail("the broker on port %d did not become ready in 10 s", b->port);
+	return -1;
+}
+
 int harness_broker_restart(struct harness_broker *b)
 {
 	if (b->pid > 0)

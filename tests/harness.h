@@ -182,6 +182,10 @@ struct harness_broker {
 int harness_broker_start(struct harness_broker *b, const struct harness_broker_options *opt)
 	__attribute__((warn_unused_result));
 
+/* Waits up to 10 s for GET /healthz to answer 200: /healthz answers before
+ * the broker's first recovery is done. Returns 0, or -1 (harness_error). */
+int harness_broker_wait_healthy(const struct harness_broker *b) __attribute__((warn_unused_result));
+
 /* Sends sig to the broker's process group and returns at once (SIGHUP for a
  * reload). */
 int harness_broker_signal(struct harness_broker *b, int sig);

@@ -162,19 +162,6 @@ static const char *jstr(json_t *j, const char *key)
 
 /* --- the broker and its agents ------------------------------------------------ */
 
-static void wait_ready(const struct harness_broker *b)
-{
-	int ready = 0;
-	for (int i = 0; i < 200 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert_msg(ready, "the broker did not become ready");
-}
 
 static void add_agent(const char *id, const char *extension, const char *skills)
 {
@@ -302,6 +289,11 @@ static void event(const char *call, const char *type, const char *time, const ch
 static int64_t count(const char *sql)
 {
 	return harness_pg_query_int(db, sql);
+}
+
+static void wait_ready(const struct harness_broker *b)
+{
+	ck_assert_msg(harness_broker_wait_healthy(b) == 0, "%s", harness_error());
 }
 
 static void start_broker(void)

@@ -24,20 +24,12 @@ static const char *db; /* the broker's database */
 static char *broker_db;
 
 /* /healthz answers before the first recovery is done: wait for "ok". */
+
+
 static void wait_ready(const struct harness_broker *b)
 {
-	int ready = 0;
-	for (int i = 0; i < 100 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(b->port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert_msg(ready, "the broker did not become ready");
+	ck_assert_msg(harness_broker_wait_healthy(b) == 0, "%s", harness_error());
 }
-
 
 static void broker_setup(void)
 {

@@ -135,18 +135,10 @@ static int platform_distinct_keys(void)
 
 /* --- the broker ---------------------------------------------------------------- */
 
+
 static void wait_ready(void)
 {
-	int ready = 0;
-	for (int i = 0; i < 200 && !ready; i++) {
-		struct harness_response r;
-		if (harness_http(broker.port, "GET", "/healthz", NULL, NULL, &r) == 0)
-			ready = r.status == 200;
-		harness_response_free(&r);
-		if (!ready)
-			usleep(50000);
-	}
-	ck_assert_msg(ready, "the broker did not become ready");
+	ck_assert_msg(harness_broker_wait_healthy(&broker) == 0, "%s", harness_error());
 }
 
 static void setup(void)
