@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "apireq.h"
 #include "category.h"
 #include "event.h"
 #include "log.h"
@@ -209,58 +210,6 @@ const struct store_statement *orders_statements(size_t *n)
 
 /* --- small helpers ------------------------------------------------------------ */
 
-static void orders_send(ingest_reply_fn reply, void *request, int status, const char *body,
-			bool replay)
-{
-	struct ingest_reply rep = {
-		.status = status,
-		.body = body,
-		.len = strlen(body),
-		.replay = replay,
-		.retry_after_s = status == 503 ? 2 : 0,
-	};
-	reply(request, &rep);
-}
-
-static void orders_error(ingest_reply_fn reply, void *request, int status, const char *code,
-			 const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void orders_error(ingest_reply_fn reply, void *request, int status, const char *code,
-			 const char *field, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	json_t *e = json_pack("{s:i,s:s,s:s}", "status", status, "code", code, "message", msg);
-	if (e && field)
-		json_object_set_new(e, "field", json_string(field));
-	char *text = e ? json_dumps(json_pack("{s:o}", "error", e), JSON_COMPACT) : NULL;
-	if (text == NULL) {
-		char plain[160];
-		snprintf(plain, sizeof plain, "{\"error\":{\"status\":%d,\"code\":\"%s\"}}", status,
-			 code);
-		orders_send(reply, request, status, plain, false);
-		return;
-	}
-	orders_send(reply, request, status, text, false);
-	free(text);
-}
-
-static void orders_reply_json(ingest_reply_fn reply, void *request, int status, json_t *j,
-			      bool replay)
-{
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	json_decref(j);
-	if (text == NULL) {
-		orders_error(reply, request, 500, "internal", NULL, "out of memory");
-		return;
-	}
-	orders_send(reply, request, status, text, replay);
-	free(text);
-}
-
 static json_t *orders_time(int64_t usec)
 {
 	char text[TIMEUTIL_RFC3339_LEN];
@@ -331,17 +280,8 @@ static void orders_op_done(struct store_op *sop, enum store_status status);
 static void orders_keep_rows(struct store_op *sop, const struct store_rows *rows)
 {
 	struct orders_op *op = (struct orders_op *)sop;
-	json_t *all = json_array();
-	for (int i = 0; i < store_rows_count(rows); i++) {
-		json_t *row = json_array();
-		for (int c = 0; c < store_rows_columns(rows); c++)
-			json_array_append_new(row, store_rows_is_null(rows, i, c)
-							   ? json_null()
-							   : json_string(store_rows_value(rows, i, c)));
-		json_array_append_new(all, row);
-	}
 	json_decref(op->rows);
-	op->rows = all;
+	op->rows = apireq_rows(rows);
 }
 
 static struct orders_op *orders_op_new(struct orders *o, enum orders_op_kind kind,
@@ -402,74 +342,6 @@ static bool orders_id_ok(const char *s)
 	return true;
 }
 
-/* Characters (not bytes) of UTF-8 text, which jansson has checked. */
-static size_t orders_chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-static const char *orders_string(json_t *root, const char *name, bool required, size_t max,
-				 ingest_reply_fn reply, void *request, bool *failed)
-{
-	if (*failed)
-		return NULL;
-	json_t *v = json_object_get(root, name);
-	if (v == NULL) {
-		if (required) {
-			orders_error(reply, request, 400, "missing_field", name,
-				     "%s: required field is missing", name);
-			*failed = true;
-		}
-		return NULL;
-	}
-	if (!json_is_string(v) || json_string_length(v) < 1 ||
-	    orders_chars(json_string_value(v)) > max) {
-		orders_error(reply, request, 400, "invalid_field", name,
-			     "%s: expected a string of 1 to %zu characters", name, max);
-		*failed = true;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-static json_t *orders_parse(const char *body, size_t len, ingest_reply_fn reply, void *request)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		orders_error(reply, request, 400, "malformed_json", NULL, "line %d, column %d: %s",
-			     jerr.line, jerr.column, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		orders_error(reply, request, 400, "not_an_object", NULL,
-			     "the body must be a JSON object");
-		return NULL;
-	}
-	return root;
-}
-
-static bool orders_only(json_t *root, const char *const *allowed, ingest_reply_fn reply,
-			void *request)
-{
-	const char *key;
-	json_t *value;
-	json_object_foreach(root, key, value) {
-		bool ok = false;
-		for (size_t i = 0; allowed[i]; i++)
-			ok = ok || strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			orders_error(reply, request, 400, "unknown_field", key, "unknown field");
-			return false;
-		}
-	}
-	return true;
-}
-
 static void orders_hex(const unsigned char *bin, size_t n, char **out)
 {
 	*out = malloc(2 * n + 1);
@@ -498,43 +370,43 @@ void orders_intake(struct orders *o, const char *platform, const char *body, siz
 					     "urgent", "title", "content", "citizen", NULL};
 	static const char *const citizen_fields[] = {"name", "phone", NULL};
 	bool failed = false;
-	json_t *root = orders_parse(body, len, reply, request);
+	json_t *root = apireq_parse(body, len, reply, request);
 	if (root == NULL)
 		return;
-	if (!orders_only(root, fields, reply, request))
+	if (!apireq_only(root, fields, reply, request))
 		goto out;
-	const char *external = orders_string(root, "external_no", true, EVENT_ID_MAX, reply,
+	const char *external = apireq_string(root, "external_no", true, EVENT_ID_MAX, reply,
 					     request, &failed);
-	const char *centre = orders_string(root, "centre", true, EVENT_CENTRE_MAX, reply, request,
+	const char *centre = apireq_string(root, "centre", true, EVENT_CENTRE_MAX, reply, request,
 					   &failed);
-	const char *received = orders_string(root, "received_at", true, 40, reply, request, &failed);
-	const char *cat = orders_string(root, "category", true, 32, reply, request, &failed);
-	const char *title = orders_string(root, "title", true, ORDERS_TITLE_MAX, reply, request,
+	const char *received = apireq_string(root, "received_at", true, 40, reply, request, &failed);
+	const char *cat = apireq_string(root, "category", true, 32, reply, request, &failed);
+	const char *title = apireq_string(root, "title", true, ORDERS_TITLE_MAX, reply, request,
 					  &failed);
-	const char *content = orders_string(root, "content", true, ORDERS_CONTENT_MAX, reply,
+	const char *content = apireq_string(root, "content", true, ORDERS_CONTENT_MAX, reply,
 					    request, &failed);
 	if (failed)
 		goto out;
 	json_t *urgent_v = json_object_get(root, "urgent");
 	if (urgent_v != NULL && !json_is_boolean(urgent_v)) {
-		orders_error(reply, request, 400, "invalid_field", "urgent", "urgent: true or false");
+		apireq_error(reply, request, 400, "invalid_field", "urgent", "urgent: true or false");
 		goto out;
 	}
 	bool urgent = json_is_true(urgent_v);
 	if (!orders_id_ok(external)) {
-		orders_error(reply, request, 400, "invalid_field", "external_no",
+		apireq_error(reply, request, 400, "invalid_field", "external_no",
 			     "external_no: letters, digits and . _ : - only");
 		goto out;
 	}
 	enum category category;
 	if (category_from_name(cat, &category) != 0) {
-		orders_error(reply, request, 400, "invalid_field", "category",
+		apireq_error(reply, request, 400, "invalid_field", "category",
 			     "category: one of the call categories (complaint, consultation, ...)");
 		goto out;
 	}
 	int64_t received_at;
 	if (timeutil_parse_rfc3339(received, &received_at) != 0) {
-		orders_error(reply, request, 400, "invalid_field", "received_at",
+		apireq_error(reply, request, 400, "invalid_field", "received_at",
 			     "received_at: expected RFC 3339 with an offset");
 		goto out;
 	}
@@ -542,18 +414,18 @@ void orders_intake(struct orders *o, const char *platform, const char *body, siz
 	const char *name = NULL;
 	json_t *citizen = json_object_get(root, "citizen");
 	if (citizen != NULL) {
-		if (!json_is_object(citizen) || !orders_only(citizen, citizen_fields, reply, request)) {
+		if (!json_is_object(citizen) || !apireq_only(citizen, citizen_fields, reply, request)) {
 			if (!json_is_object(citizen))
-				orders_error(reply, request, 400, "invalid_field", "citizen",
+				apireq_error(reply, request, 400, "invalid_field", "citizen",
 					     "citizen: an object with name and phone");
 			goto out;
 		}
-		name = orders_string(citizen, "name", false, ORDERS_NAME_MAX, reply, request, &failed);
-		const char *raw = orders_string(citizen, "phone", false, 40, reply, request, &failed);
+		name = apireq_string(citizen, "name", false, ORDERS_NAME_MAX, reply, request, &failed);
+		const char *raw = apireq_string(citizen, "phone", false, 40, reply, request, &failed);
 		if (failed)
 			goto out;
 		if (raw != NULL && privacy_normalise_number(raw, phone) != 0) {
-			orders_error(reply, request, 400, "invalid_field", "citizen.phone",
+			apireq_error(reply, request, 400, "invalid_field", "citizen.phone",
 				     "citizen.phone: expected a phone number");
 			goto out;
 		}
@@ -561,7 +433,7 @@ void orders_intake(struct orders *o, const char *platform, const char *body, siz
 	int64_t sign_due, reply_due;
 	int rc = wo_deadlines(o->wc, category, urgent, received_at, &sign_due, &reply_due);
 	if (rc != 0) {
-		orders_error(reply, request, 422, "no_calendar", "received_at",
+		apireq_error(reply, request, 422, "no_calendar", "received_at",
 			     "received_at: the working-day calendar does not cover this date");
 		goto out;
 	}
@@ -575,7 +447,7 @@ void orders_intake(struct orders *o, const char *platform, const char *body, siz
 
 	struct orders_op *op = orders_op_new(o, OOP_INTAKE, "o_intake", reply, request);
 	if (op == NULL) {
-		orders_error(reply, request, 500, "internal", NULL, "out of memory");
+		apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
 	char *hex = NULL;
@@ -625,7 +497,7 @@ static int orders_identify(struct orders *o, const char *token, struct router_id
 			   ingest_reply_fn reply, void *request)
 {
 	if (o->router == NULL || router_identify(o->router, token, who) != 0) {
-		orders_error(reply, request, 401, "unauthorised", NULL,
+		apireq_error(reply, request, 401, "unauthorised", NULL,
 			     "a valid agent token is required (Authorization: Bearer ...)");
 		return -1;
 	}
@@ -638,11 +510,11 @@ static void orders_after_read(struct orders_op *read)
 	struct orders *o = read->o;
 	json_t *row = read->rows ? json_array_get(read->rows, 0) : NULL;
 	if (row == NULL) {
-		orders_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
+		apireq_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
 		return;
 	}
 	if (strcmp(orders_cell(row, OC_CENTRE), read->who.centre) != 0) {
-		orders_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
+		apireq_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
 		return;
 	}
 	const char *action_name = json_string_value(json_object_get(read->body, "action"));
@@ -650,13 +522,13 @@ static void orders_after_read(struct orders_op *read)
 	enum wo_stage from, to;
 	char err[200];
 	if (action_name == NULL || wo_action_from_name(action_name, &action) != 0) {
-		orders_error(read->reply, read->request, 400, "invalid_field", "action",
+		apireq_error(read->reply, read->request, 400, "invalid_field", "action",
 			     "action: sign, start, reply, revisit, close, return, extend or assign");
 		return;
 	}
 	if (wo_stage_from_name(orders_cell(row, OC_STAGE), &from) != 0 ||
 	    wo_apply(from, action, &to, err, sizeof err) != 0) {
-		orders_error(read->reply, read->request, 409, "illegal_transition", "action", "%s",
+		apireq_error(read->reply, read->request, 409, "illegal_transition", "action", "%s",
 			     err);
 		return;
 	}
@@ -666,30 +538,30 @@ static void orders_after_read(struct orders_op *read)
 	const char *new_due = json_string_value(json_object_get(read->body, "new_due"));
 	int64_t due = 0;
 	if ((action == WO_RETURN || action == WO_EXTEND) && (reason == NULL || !*reason)) {
-		orders_error(read->reply, read->request, 400, "missing_field", "reason",
+		apireq_error(read->reply, read->request, 400, "missing_field", "reason",
 			     "reason: %s needs a reason", action_name);
 		return;
 	}
 	if (action == WO_EXTEND &&
 	    (new_due == NULL || timeutil_parse_rfc3339(new_due, &due) != 0 ||
 	     due <= orders_cell_int(row, OC_REPLY_DUE))) {
-		orders_error(read->reply, read->request, 400, "invalid_field", "new_due",
+		apireq_error(read->reply, read->request, 400, "invalid_field", "new_due",
 			     "new_due: an RFC 3339 time after the current due");
 		return;
 	}
 	if (action == WO_ASSIGN && (agent == NULL || !orders_id_ok(agent))) {
-		orders_error(read->reply, read->request, 400, "invalid_field", "agent_id",
+		apireq_error(read->reply, read->request, 400, "invalid_field", "agent_id",
 			     "agent_id: the agent to assign");
 		return;
 	}
 	if (action == WO_REPLY && (text == NULL || !*text)) {
-		orders_error(read->reply, read->request, 400, "missing_field", "text",
+		apireq_error(read->reply, read->request, 400, "missing_field", "text",
 			     "text: the reply to the citizen");
 		return;
 	}
 	struct orders_op *op = orders_op_new(o, OOP_ACTION, "o_action", read->reply, read->request);
 	if (op == NULL) {
-		orders_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
+		apireq_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	read->reply = NULL; /* answered by op from now on */
@@ -730,7 +602,7 @@ static void orders_ticket_after_read(struct orders_op *read)
 {
 	json_t *row = read->rows ? json_array_get(read->rows, 0) : NULL;
 	if (row == NULL || strcmp(orders_cell(row, TC_CENTRE), read->who.centre) != 0) {
-		orders_error(read->reply, read->request, 404, "unknown_ticket", NULL, "no such ticket");
+		apireq_error(read->reply, read->request, 404, "unknown_ticket", NULL, "no such ticket");
 		return;
 	}
 	const char *state = json_string_value(json_object_get(read->body, "state"));
@@ -745,7 +617,7 @@ static void orders_ticket_after_read(struct orders_op *read)
 	if (entry_kind != NULL) { /* a note or a reply */
 		if ((strcmp(entry_kind, "note") != 0 && strcmp(entry_kind, "reply") != 0) ||
 		    entry_body == NULL || !*entry_body || strlen(entry_body) > ORDERS_TEXT_MAX * 4) {
-			orders_error(read->reply, read->request, 400, "invalid_field", "kind",
+			apireq_error(read->reply, read->request, 400, "invalid_field", "kind",
 				     "an entry is {\"kind\":\"note\"|\"reply\",\"body\":\"...\"}");
 			return;
 		}
@@ -756,13 +628,13 @@ static void orders_ticket_after_read(struct orders_op *read)
 		enum ticket_state from, to;
 		char err[200];
 		if (ticket_state_from_name(state, &to) != 0) {
-			orders_error(read->reply, read->request, 400, "invalid_field", "state",
+			apireq_error(read->reply, read->request, 400, "invalid_field", "state",
 				     "state: new, open, pending, resolved or closed");
 			return;
 		}
 		if (ticket_state_from_name(orders_cell(row, TC_STATE), &from) != 0 ||
 		    ticket_transition(from, to, err, sizeof err) != 0) {
-			orders_error(read->reply, read->request, 409, "illegal_transition", "state",
+			apireq_error(read->reply, read->request, 409, "illegal_transition", "state",
 				     "%s", err);
 			return;
 		}
@@ -770,7 +642,7 @@ static void orders_ticket_after_read(struct orders_op *read)
 		text = body;
 	} else if (assign != NULL || group != NULL) {
 		if ((assign && !orders_id_ok(assign)) || (group && !orders_id_ok(group))) {
-			orders_error(read->reply, read->request, 400, "invalid_field", "assign",
+			apireq_error(read->reply, read->request, 400, "invalid_field", "assign",
 				     "assign / group: letters, digits and . _ : - only");
 			return;
 		}
@@ -779,14 +651,14 @@ static void orders_ticket_after_read(struct orders_op *read)
 			 group ? group : "");
 		text = body;
 	} else {
-		orders_error(read->reply, read->request, 400, "missing_field", NULL,
+		apireq_error(read->reply, read->request, 400, "missing_field", NULL,
 			     "give a state, an assignment or an entry");
 		return;
 	}
 	struct orders_op *op =
 		orders_op_new(read->o, OOP_TICKET_CHANGE, "t_change", read->reply, read->request);
 	if (op == NULL) {
-		orders_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
+		apireq_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	read->reply = NULL;
@@ -802,7 +674,6 @@ static void orders_ticket_after_read(struct orders_op *read)
 }
 
 /* --- the dispatcher's source -------------------------------------------------- */
-
 
 static void orders_outbox_delivered(struct orders *o, struct orders_op *op)
 {
@@ -837,7 +708,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 
 	if (status != STORE_COMMITTED) {
 		if (op->reply)
-			orders_error(op->reply, op->request, 503, "store_unavailable", NULL,
+			apireq_error(op->reply, op->request, 503, "store_unavailable", NULL,
 				     "PostgreSQL is unavailable; nothing was recorded, retry later");
 		if (op->kind == OOP_OUTBOX_FETCH && o->outbox)
 			outbox_rows(o->outbox, NULL, 0);
@@ -851,7 +722,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 	case OOP_INTAKE: {
 		if (row == NULL) {
 			/* the same number came in from another request meanwhile */
-			orders_error(op->reply, op->request, 503, "retry", NULL,
+			apireq_error(op->reply, op->request, 503, "retry", NULL,
 				     "the order is being taken in; retry");
 			break;
 		}
@@ -860,7 +731,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		for (size_t c = 1; c < json_array_size(row); c++)
 			json_array_append(order, json_array_get(row, c));
 		if (strcmp(outcome, "conflict") == 0) {
-			orders_error(op->reply, op->request, 409, "external_no_conflict", "external_no",
+			apireq_error(op->reply, op->request, 409, "external_no_conflict", "external_no",
 				     "external_no %s was taken in before with other content; "
 				     "send a new external_no",
 				     orders_cell(order, OC_EXTERNAL));
@@ -870,7 +741,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 				log_info("orders", "work order %s of %s taken in (%s)",
 					 orders_cell(order, OC_EXTERNAL), orders_cell(order, OC_SOURCE),
 					 orders_cell(order, OC_CATEGORY));
-			orders_reply_json(op->reply, op->request, fresh ? 201 : 200,
+			apireq_reply_json(op->reply, op->request, fresh ? 201 : 200,
 					  orders_order_json(o, order), !fresh);
 		}
 		json_decref(order);
@@ -881,35 +752,35 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		break;
 	case OOP_ACTION:
 		if (row == NULL) {
-			orders_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
+			apireq_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
 				     "the order changed while this action was checked; read it and "
 				     "retry");
 			break;
 		}
-		orders_reply_json(op->reply, op->request, 200, orders_order_json(o, row), false);
+		apireq_reply_json(op->reply, op->request, 200, orders_order_json(o, row), false);
 		if (o->outbox)
 			outbox_kick(o->outbox);
 		break;
 	case OOP_GET: {
 		if (row == NULL) {
-			orders_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
+			apireq_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
 			break;
 		}
 		if (strcmp(orders_cell(row, OC_CENTRE), op->who.centre) != 0) {
-			orders_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
+			apireq_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
 			break;
 		}
 		json_t *j = orders_order_json(o, row);
 		json_t *history = json_loads(orders_cell(row, OC_COUNT), 0, NULL);
 		json_object_set_new(j, "history", history ? history : json_array());
-		orders_reply_json(op->reply, op->request, 200, j, false);
+		apireq_reply_json(op->reply, op->request, 200, j, false);
 		break;
 	}
 	case OOP_LIST: {
 		json_t *list = json_array();
 		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++)
 			json_array_append_new(list, orders_order_json(o, json_array_get(op->rows, i)));
-		orders_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "orders", list),
+		apireq_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "orders", list),
 				  false);
 		break;
 	}
@@ -923,13 +794,13 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		    sodium_hex2bin(sealed, n, hex, strlen(hex), NULL, NULL, NULL) == 0)
 			got = privacy_open(o->data_key, sealed, n, clear);
 		if (row == NULL)
-			orders_error(op->reply, op->request, 404, "unknown_order", NULL,
+			apireq_error(op->reply, op->request, 404, "unknown_order", NULL,
 				     "no such order");
 		else if (got < 0)
-			orders_error(op->reply, op->request, 404, "no_phone", NULL,
+			apireq_error(op->reply, op->request, 404, "no_phone", NULL,
 				     "this order has no readable phone number");
 		else
-			orders_reply_json(op->reply, op->request, 200,
+			apireq_reply_json(op->reply, op->request, 200,
 					  json_pack("{s:I,s:s}", "id", (json_int_t)op->id,
 						    "citizen_phone", clear),
 					  false);
@@ -942,11 +813,11 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 	case OOP_TICKET_NEW:
 	case OOP_TICKET_CHANGE:
 		if (row == NULL) {
-			orders_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
+			apireq_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
 				     "the ticket changed meanwhile; read it and retry");
 			break;
 		}
-		orders_reply_json(op->reply, op->request, op->kind == OOP_TICKET_NEW ? 201 : 200,
+		apireq_reply_json(op->reply, op->request, op->kind == OOP_TICKET_NEW ? 201 : 200,
 				  orders_ticket_json(row), false);
 		break;
 	case OOP_TICKET_READ:
@@ -954,21 +825,21 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		break;
 	case OOP_TICKET_GET: {
 		if (row == NULL || strcmp(orders_cell(row, TC_CENTRE), op->who.centre) != 0) {
-			orders_error(op->reply, op->request, 404, "unknown_ticket", NULL,
+			apireq_error(op->reply, op->request, 404, "unknown_ticket", NULL,
 				     "no such ticket");
 			break;
 		}
 		json_t *j = orders_ticket_json(row);
 		json_t *entries = json_loads(orders_cell(row, TC_COUNT), 0, NULL);
 		json_object_set_new(j, "entries", entries ? entries : json_array());
-		orders_reply_json(op->reply, op->request, 200, j, false);
+		apireq_reply_json(op->reply, op->request, 200, j, false);
 		break;
 	}
 	case OOP_TICKET_LIST: {
 		json_t *list = json_array();
 		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++)
 			json_array_append_new(list, orders_ticket_json(json_array_get(op->rows, i)));
-		orders_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "tickets", list),
+		apireq_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "tickets", list),
 				  false);
 		break;
 	}
@@ -1025,7 +896,7 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 				view = "open";
 			if (strcmp(view, "mine") && strcmp(view, "open") && strcmp(view, "overdue") &&
 			    strcmp(view, "near_due")) {
-				orders_error(reply, request, 400, "invalid_field", "view",
+				apireq_error(reply, request, 400, "invalid_field", "view",
 					     "view: mine, open, overdue or near_due");
 				return;
 			}
@@ -1056,7 +927,7 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 			if (orders_query(query, "due_before", value, sizeof value) &&
 			    timeutil_parse_rfc3339(value, &before) != 0) {
 				orders_op_free(op);
-				orders_error(reply, request, 400, "invalid_field", "due_before",
+				apireq_error(reply, request, 400, "invalid_field", "due_before",
 					     "due_before: RFC 3339");
 				return;
 			}
@@ -1068,34 +939,34 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 		}
 		if (!get && tickets) {
 			static const char *const fields[] = {"kind", "call_id", "subject", "due", NULL};
-			json_t *root = orders_parse(body, len, reply, request);
+			json_t *root = apireq_parse(body, len, reply, request);
 			bool failed = false;
 			if (root == NULL)
 				return;
-			if (!orders_only(root, fields, reply, request)) {
+			if (!apireq_only(root, fields, reply, request)) {
 				json_decref(root);
 				return;
 			}
-			const char *kind = orders_string(root, "kind", true, 32, reply, request, &failed);
-			const char *call = orders_string(root, "call_id", false, EVENT_ID_MAX, reply,
+			const char *kind = apireq_string(root, "kind", true, 32, reply, request, &failed);
+			const char *call = apireq_string(root, "call_id", false, EVENT_ID_MAX, reply,
 							 request, &failed);
-			const char *subject = orders_string(root, "subject", true, ORDERS_TITLE_MAX,
+			const char *subject = apireq_string(root, "subject", true, ORDERS_TITLE_MAX,
 							    reply, request, &failed);
-			const char *due = orders_string(root, "due", false, 40, reply, request, &failed);
+			const char *due = apireq_string(root, "due", false, 40, reply, request, &failed);
 			enum ticket_kind k;
 			int64_t due_at = 0;
 			if (!failed && ticket_kind_from_name(kind, &k) != 0) {
-				orders_error(reply, request, 400, "invalid_field", "kind",
+				apireq_error(reply, request, 400, "invalid_field", "kind",
 					     "kind: complaint, consultation_followup, callback or "
 					     "crisis_callback");
 				failed = true;
 			}
 			if (!failed && due && timeutil_parse_rfc3339(due, &due_at) != 0) {
-				orders_error(reply, request, 400, "invalid_field", "due", "due: RFC 3339");
+				apireq_error(reply, request, 400, "invalid_field", "due", "due: RFC 3339");
 				failed = true;
 			}
 			if (!failed && call && !orders_id_ok(call)) {
-				orders_error(reply, request, 400, "invalid_field", "call_id",
+				apireq_error(reply, request, 400, "invalid_field", "call_id",
 					     "call_id: letters, digits and . _ : - only");
 				failed = true;
 			}
@@ -1124,14 +995,14 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 			orders_submit(op);
 			return;
 		}
-		orders_error(reply, request, 405, "method_not_allowed", NULL, "use GET or POST");
+		apireq_error(reply, request, 405, "method_not_allowed", NULL, "use GET or POST");
 		return;
 	}
 	/* /ID[/action] */
 	char *end = NULL;
 	long long id = strtoll(rest + 1, &end, 10);
 	if (rest[0] != '/' || end == rest + 1 || id <= 0) {
-		orders_error(reply, request, 404, "not_found", NULL, "no such route");
+		apireq_error(reply, request, 404, "not_found", NULL, "no such route");
 		return;
 	}
 	const char *sub = end;
@@ -1139,13 +1010,13 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 		if (!tickets && orders_query(query, "reveal", value, sizeof value)) {
 			const char *reason = orders_query(query, "reason", value2, sizeof value2);
 			if (!who.supervisor) {
-				orders_error(reply, request, 403, "forbidden", NULL,
+				apireq_error(reply, request, 403, "forbidden", NULL,
 					     "only supervisors may read a citizen's number");
 				return;
 			}
-			if (strcmp(value, "phone") != 0 || reason == NULL || orders_chars(reason) < 3 ||
-			    orders_chars(reason) > 500) {
-				orders_error(reply, request, 400, "invalid_field", "reason",
+			if (strcmp(value, "phone") != 0 || reason == NULL || apireq_chars(reason) < 3 ||
+			    apireq_chars(reason) > 500) {
+				apireq_error(reply, request, 400, "invalid_field", "reason",
 					     "reveal=phone needs a reason of 3 to 500 characters");
 				return;
 			}
@@ -1174,15 +1045,15 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 	bool action_route = !tickets && strcmp(sub, "/actions") == 0;
 	bool ticket_route = tickets && (strcmp(sub, "/state") == 0 || strcmp(sub, "/entries") == 0);
 	if (get || !(action_route || ticket_route)) {
-		orders_error(reply, request, 404, "not_found", NULL, "no such route");
+		apireq_error(reply, request, 404, "not_found", NULL, "no such route");
 		return;
 	}
-	json_t *root = orders_parse(body, len, reply, request);
+	json_t *root = apireq_parse(body, len, reply, request);
 	if (root == NULL)
 		return;
 	if (tickets && strcmp(sub, "/entries") == 0 && json_object_get(root, "kind") == NULL) {
 		json_decref(root);
-		orders_error(reply, request, 400, "missing_field", "kind", "kind: note or reply");
+		apireq_error(reply, request, 400, "missing_field", "kind", "kind: note or reply");
 		return;
 	}
 	struct orders_op *op = orders_op_new(o, tickets ? OOP_TICKET_READ : OOP_READ_ORDER,
@@ -1198,7 +1069,7 @@ void orders_request(struct orders *o, const char *method, const char *path, cons
 	orders_submit(op);
 	return;
 oom:
-	orders_error(reply, request, 500, "internal", NULL, "out of memory");
+	apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 }
 
 /* --- the dispatcher ----------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "acd.h"
+#include "apireq.h"
 #include "category.h"
 #include "log.h"
 #include "metrics.h"
@@ -223,44 +224,6 @@ static json_t *router_time_json(int64_t usec)
 		return json_null();
 	timeutil_format_local(usec, text);
 	return json_string(text);
-}
-
-static void router_send(ingest_reply_fn reply, void *request, int status, const char *body)
-{
-	struct ingest_reply rep = {
-		.status = status,
-		.body = body,
-		.len = strlen(body),
-		.retry_after_s = status == 503 ? 2 : 0,
-	};
-	reply(request, &rep);
-}
-
-static void router_error(ingest_reply_fn reply, void *request, int status, const char *code,
-			 const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static void router_error(ingest_reply_fn reply, void *request, int status, const char *code,
-			 const char *field, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	json_t *e = json_pack("{s:i,s:s,s:s}", "status", status, "code", code, "message", msg);
-	if (field)
-		json_object_set_new(e, "field", json_string(field));
-	char *text = e ? router_json_text(json_pack("{s:o}", "error", e)) : NULL;
-	if (text == NULL) {
-		/* the message was not valid UTF-8 (a key cut short): the code alone */
-		char plain[160];
-		snprintf(plain, sizeof plain, "{\"error\":{\"status\":%d,\"code\":\"%s\"}}",
-			 status, code);
-		router_send(reply, request, status, plain);
-		return;
-	}
-	router_send(reply, request, status, text);
-	free(text);
 }
 
 static struct router_centre *router_centre_find(struct router *r, const char *code)
@@ -482,15 +445,8 @@ void router_flush(struct router *r)
 static void router_keep_rows(struct store_op *sop, const struct store_rows *rows)
 {
 	struct router_op *op = (struct router_op *)sop;
-	json_t *all = json_array();
-	for (int i = 0; i < store_rows_count(rows); i++) {
-		json_t *row = json_array();
-		for (int c = 0; c < store_rows_columns(rows); c++)
-			json_array_append_new(row, json_string(store_rows_value(rows, i, c)));
-		json_array_append_new(all, row);
-	}
 	json_decref(op->rows);
-	op->rows = all;
+	op->rows = apireq_rows(rows);
 }
 
 /* Attaches the reply of an input to its last op, or answers at once when
@@ -503,7 +459,7 @@ static void router_reply_after(struct router *r, ingest_reply_fn reply, void *re
 		last = router_op_new(r, ROP_NOTHING, "r_nothing", "");
 		if (last == NULL) {
 			free(answer);
-			router_error(reply, request, 500, "internal", NULL, "out of memory");
+			apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 			return;
 		}
 		/* Nothing to write: answered once what came before commits. */
@@ -750,7 +706,7 @@ static void router_op_done(struct store_op *sop, enum store_status status)
 
 	if (status != STORE_COMMITTED) {
 		if (op->reply)
-			router_error(op->reply, op->request, 503, "store_unavailable", NULL,
+			apireq_error(op->reply, op->request, 503, "store_unavailable", NULL,
 				     "PostgreSQL is unavailable; nothing was recorded, retry later");
 		if (op->login) /* the lookup of a login: answer it */
 			router_login_fail(op->login, 503, "store_unavailable",
@@ -786,7 +742,7 @@ static void router_op_done(struct store_op *sop, enum store_status status)
 		break;
 	case ROP_WRAP_UP:
 		if (op->reply && (op->rows == NULL || json_array_size(op->rows) == 0)) {
-			router_error(op->reply, op->request, 404, "unknown_call", "call_id",
+			apireq_error(op->reply, op->request, 404, "unknown_call", "call_id",
 				     "call %s is not recorded", op->call);
 			op->reply = NULL;
 		}
@@ -799,7 +755,7 @@ static void router_op_done(struct store_op *sop, enum store_status status)
 		break;
 	}
 	if (op->reply)
-		router_send(op->reply, op->request, 200, op->answer ? op->answer : "{}");
+		apireq_send(op->reply, op->request, 200, op->answer ? op->answer : "{}", false);
 	router_op_free(op);
 }
 
@@ -2078,7 +2034,7 @@ static void router_login_fail(struct router_login *lg, int status, const char *c
 		lg->r->metrics->logins_refused++;
 	log_info("router", "login of agent %s of centre %s refused: %s", lg->agent, lg->centre,
 		 code);
-	router_error(lg->reply, lg->request, status, code, NULL, "%s", message);
+	apireq_error(lg->reply, lg->request, status, code, NULL, "%s", message);
 	sodium_memzero(lg->password, sizeof lg->password);
 	free(lg);
 }
@@ -2194,85 +2150,32 @@ static void router_login_found(struct router_login *lg, json_t *rows)
 		router_login_fail(lg, 500, "internal", "cannot check the password");
 }
 
-static json_t *router_parse_body(const char *body, size_t len, ingest_reply_fn reply,
-				 void *request)
-{
-	json_error_t jerr;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		router_error(reply, request, 400, "malformed_json", NULL, "line %d, column %d: %s",
-			     jerr.line, jerr.column, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		router_error(reply, request, 400, "not_an_object", NULL,
-			     "the body must be a JSON object");
-		return NULL;
-	}
-	return root;
-}
-
-/* The fields a body may have; the first unknown one is an error. */
-static bool router_fields_ok(json_t *root, const char *const *allowed, ingest_reply_fn reply,
-			     void *request)
-{
-	const char *key;
-	json_t *value;
-	json_object_foreach(root, key, value) {
-		bool ok = false;
-		for (size_t i = 0; allowed[i] != NULL; i++)
-			ok = ok || strcmp(key, allowed[i]) == 0;
-		if (!ok) {
-			router_error(reply, request, 400, "unknown_field", key, "%.40s: unknown field",
-				     key);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* A required (or optional) string field of 1..max characters. */
-static const char *router_field(json_t *root, const char *name, bool required, size_t max,
-				ingest_reply_fn reply, void *request, bool *failed)
-{
-	json_t *v = json_object_get(root, name);
-	if (v == NULL) {
-		if (required) {
-			router_error(reply, request, 400, "missing_field", name,
-				     "%s: required field is missing", name);
-			*failed = true;
-		}
-		return NULL;
-	}
-	if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > max) {
-		router_error(reply, request, 400, "invalid_field", name,
-			     "%s: expected a string of 1 to %zu characters", name, max);
-		*failed = true;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 void router_login(struct router *r, const char *body, size_t len, ingest_reply_fn reply,
 		  void *request)
 {
 	static const char *const fields[] = {"centre", "agent_id", "password", NULL};
 	bool failed = false;
-	json_t *root = router_parse_body(body, len, reply, request);
+	json_t *root = apireq_parse(body, len, reply, request);
 	if (root == NULL)
 		return;
-	if (!router_fields_ok(root, fields, reply, request)) {
+	if (!apireq_only(root, fields, reply, request)) {
 		json_decref(root);
 		return;
 	}
-	const char *centre = router_field(root, "centre", true, EVENT_CENTRE_MAX, reply, request,
+	const char *centre = apireq_string(root, "centre", true, EVENT_CENTRE_MAX, reply, request,
 					  &failed);
-	const char *agent = failed ? NULL : router_field(root, "agent_id", true, ACD_ID_MAX, reply,
+	const char *agent = failed ? NULL : apireq_string(root, "agent_id", true, ACD_ID_MAX, reply,
 							 request, &failed);
-	const char *password = failed ? NULL : router_field(root, "password", true,
+	const char *password = failed ? NULL : apireq_string(root, "password", true,
 							    PWCHECK_PASSWORD_MAX_BYTES, reply,
 							    request, &failed);
+	if (!failed && strlen(password) > PWCHECK_PASSWORD_MAX_BYTES) {
+		/* what the login buffer holds: bytes, whatever the characters */
+		apireq_error(reply, request, 400, "invalid_field", "password",
+			     "password: expected a string of 1 to %d characters",
+			     PWCHECK_PASSWORD_MAX_BYTES);
+		failed = true;
+	}
 	if (failed) {
 		json_decref(root);
 		return;
@@ -2285,13 +2188,13 @@ void router_login(struct router *r, const char *body, size_t len, ingest_reply_f
 		ids_ok = ids_ok && event_id_char_ok((unsigned char)*p);
 	if (!ids_ok) {
 		json_decref(root);
-		router_error(reply, request, 400, "invalid_field", NULL,
+		apireq_error(reply, request, 400, "invalid_field", NULL,
 			     "centre and agent_id: letters, digits and . _ : - only");
 		return;
 	}
 	if (r->store == NULL || !store_is_ready(r->store)) {
 		json_decref(root);
-		router_error(reply, request, 503, "store_unavailable", NULL,
+		apireq_error(reply, request, 503, "store_unavailable", NULL,
 			     "PostgreSQL is unavailable; retry later");
 		return;
 	}
@@ -2301,7 +2204,7 @@ void router_login(struct router *r, const char *body, size_t len, ingest_reply_f
 		free(lg);
 		router_op_free(op);
 		json_decref(root);
-		router_error(reply, request, 500, "internal", NULL, "out of memory");
+		apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	lg->r = r;
@@ -2331,7 +2234,7 @@ static struct router_agent *router_authenticate(struct router *r, const char *to
 	if (token != NULL && pwcheck_token_hash(token, sha) == 0)
 		s = strmap_get(r->sessions, (const char *)sha, sizeof sha);
 	if (s == NULL || s->expires_at <= timeutil_now_usec()) {
-		router_error(reply, request, 401, "unauthorised", NULL,
+		apireq_error(reply, request, 401, "unauthorised", NULL,
 			     s ? "the session expired; log in again" :
 				 "a valid agent token is required (Authorization: Bearer ...)");
 		return NULL;
@@ -2339,7 +2242,7 @@ static struct router_agent *router_authenticate(struct router *r, const char *to
 	struct router_centre *rc = router_centre_find(r, s->centre);
 	struct router_agent *ra = rc ? router_agent_get_or_add(rc, s->agent) : NULL;
 	if (ra == NULL || rc->acd == NULL) {
-		router_error(reply, request, 503, "store_unavailable", NULL,
+		apireq_error(reply, request, 503, "store_unavailable", NULL,
 			     "the broker is reloading its state; retry");
 		return NULL;
 	}
@@ -2352,18 +2255,18 @@ static void router_step_error(int rc_step, const struct router_agent *ra, ingest
 	const char *state = acd_agent_state_name(ra->state);
 	switch (rc_step) {
 	case -EBUSY:
-		router_error(reply, request, 409, "agent_busy", NULL,
+		apireq_error(reply, request, 409, "agent_busy", NULL,
 			     "not allowed while the agent is %s", state);
 		break;
 	case -ENOENT:
-		router_error(reply, request, 409, "not_logged_in", NULL,
+		apireq_error(reply, request, 409, "not_logged_in", NULL,
 			     "the agent is not logged in to the ACD; log in again");
 		break;
 	case -ENOMEM:
-		router_error(reply, request, 500, "internal", NULL, "out of memory");
+		apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 		break;
 	default:
-		router_error(reply, request, 409, "illegal_state", NULL,
+		apireq_error(reply, request, 409, "illegal_state", NULL,
 			     "not allowed while the agent is %s", state);
 		break;
 	}
@@ -2374,10 +2277,10 @@ static void router_agent_state(struct router *r, struct router_agent *ra, json_t
 {
 	static const char *const fields[] = {"state", "reason", NULL};
 	bool failed = false;
-	if (!router_fields_ok(root, fields, reply, request))
+	if (!apireq_only(root, fields, reply, request))
 		return;
-	const char *state = router_field(root, "state", true, 16, reply, request, &failed);
-	const char *reason = failed ? NULL : router_field(root, "reason", false, ACD_REASON_MAX,
+	const char *state = apireq_string(root, "state", true, 16, reply, request, &failed);
+	const char *reason = failed ? NULL : apireq_string(root, "reason", false, ACD_REASON_MAX,
 							  reply, request, &failed);
 	if (failed)
 		return;
@@ -2386,7 +2289,7 @@ static void router_agent_state(struct router *r, struct router_agent *ra, json_t
 		in.type = ACD_IN_AGENT_READY;
 	} else if (strcmp(state, "not_ready") == 0) {
 		if (reason == NULL || !queues_has_reason(r->qf, reason)) {
-			router_error(reply, request, 422, "unknown_reason", "reason",
+			apireq_error(reply, request, 422, "unknown_reason", "reason",
 				     "reason: not_ready needs one of the reason codes of the "
 				     "queue file");
 			return;
@@ -2394,7 +2297,7 @@ static void router_agent_state(struct router *r, struct router_agent *ra, json_t
 		in.type = ACD_IN_AGENT_NOT_READY;
 		in.reason = reason;
 	} else {
-		router_error(reply, request, 400, "invalid_field", "state",
+		apireq_error(reply, request, 400, "invalid_field", "state",
 			     "state: expected ready or not_ready");
 		return;
 	}
@@ -2438,36 +2341,36 @@ static void router_agent_wrap_up(struct router *r, struct router_agent *ra, json
 {
 	static const char *const fields[] = {"call_id", "disposition", "category", NULL};
 	bool failed = false;
-	if (!router_fields_ok(root, fields, reply, request))
+	if (!apireq_only(root, fields, reply, request))
 		return;
-	const char *call = router_field(root, "call_id", true, EVENT_ID_MAX, reply, request, &failed);
-	const char *disp = failed ? NULL : router_field(root, "disposition", true, 32, reply,
+	const char *call = apireq_string(root, "call_id", true, EVENT_ID_MAX, reply, request, &failed);
+	const char *disp = failed ? NULL : apireq_string(root, "disposition", true, 32, reply,
 							request, &failed);
-	const char *cat = failed ? NULL : router_field(root, "category", false, 32, reply, request,
+	const char *cat = failed ? NULL : apireq_string(root, "category", false, 32, reply, request,
 						       &failed);
 	if (failed)
 		return;
 	for (const char *p = disp; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) {
-			router_error(reply, request, 400, "invalid_field", "disposition",
+			apireq_error(reply, request, 400, "invalid_field", "disposition",
 				     "disposition: 1 to 32 of a-z, 0-9 and _");
 			return;
 		}
 	enum category c;
 	if (cat != NULL && category_from_name(cat, &c) != 0) {
-		router_error(reply, request, 400, "invalid_field", "category",
+		apireq_error(reply, request, 400, "invalid_field", "category",
 			     "category: one of consultation, complaint, booking, expert_qa, "
 			     "crisis, survey, ivr_self_service, other");
 		return;
 	}
 	if (strcmp(call, ra->last_call) != 0 && strcmp(call, ra->call) != 0) {
-		router_error(reply, request, 409, "not_your_call", "call_id",
+		apireq_error(reply, request, 409, "not_your_call", "call_id",
 			     "call %s is not the call this agent last handled", call);
 		return;
 	}
 	struct router_op *op = router_op_new(r, ROP_WRAP_UP, "r_wrap_up", ra->rc->code);
 	if (op == NULL) {
-		router_error(reply, request, 500, "internal", NULL, "out of memory");
+		apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	router_copy(op->call, sizeof op->call, call);
@@ -2490,11 +2393,11 @@ static void router_agent_callback(struct router *r, struct router_agent *ra, boo
 {
 	static const char *const fields[] = {"callback_id", "outcome", NULL};
 	bool failed = false;
-	if (!router_fields_ok(root, fields, reply, request))
+	if (!apireq_only(root, fields, reply, request))
 		return;
-	const char *id = router_field(root, "callback_id", true, EVENT_ID_MAX, reply, request,
+	const char *id = apireq_string(root, "callback_id", true, EVENT_ID_MAX, reply, request,
 				      &failed);
-	const char *outcome = failed || accept ? NULL : router_field(root, "outcome", true, 16, reply,
+	const char *outcome = failed || accept ? NULL : apireq_string(root, "outcome", true, 16, reply,
 								     request, &failed);
 	if (failed)
 		return;
@@ -2502,13 +2405,13 @@ static void router_agent_callback(struct router *r, struct router_agent *ra, boo
 	struct router_call *cb = strmap_get(rc->callbacks, id, strlen(id));
 	struct acd_call_record rec;
 	if (cb == NULL || acd_call_get(rc->acd, id, &rec) != 0 || strcmp(rec.agent, ra->id) != 0) {
-		router_error(reply, request, 409, "not_your_callback", "callback_id",
+		apireq_error(reply, request, 409, "not_your_callback", "callback_id",
 			     "callback %s is not %s this agent", id,
 			     accept ? "offered to" : "taken by");
 		return;
 	}
 	if (!accept && strcmp(outcome, "reached") != 0 && strcmp(outcome, "unreachable") != 0) {
-		router_error(reply, request, 400, "invalid_field", "outcome",
+		apireq_error(reply, request, 400, "invalid_field", "outcome",
 			     "outcome: reached or unreachable");
 		return;
 	}
@@ -2526,7 +2429,7 @@ static void router_agent_callback(struct router *r, struct router_agent *ra, boo
 					     rc->code);
 	if (op == NULL) {
 		store_request_resync(r->store);
-		router_error(reply, request, 500, "internal", NULL, "out of memory");
+		apireq_error(reply, request, 500, "internal", NULL, "out of memory");
 		return;
 	}
 	router_op_param(op, rc->code);
@@ -2577,7 +2480,7 @@ void router_agent_post(struct router *r, const char *action, const char *token,
 	if (ra == NULL)
 		return;
 	if (r->store == NULL || !store_is_ready(r->store)) {
-		router_error(reply, request, 503, "store_unavailable", NULL,
+		apireq_error(reply, request, 503, "store_unavailable", NULL,
 			     "PostgreSQL is unavailable; nothing was recorded, retry later");
 		return;
 	}
@@ -2585,7 +2488,7 @@ void router_agent_post(struct router *r, const char *action, const char *token,
 		router_agent_logout(r, ra, token, reply, request);
 		return;
 	}
-	json_t *root = router_parse_body(len ? body : "{}", len ? len : 2, reply, request);
+	json_t *root = apireq_parse(len ? body : "{}", len ? len : 2, reply, request);
 	if (root == NULL)
 		return;
 	if (strcmp(action, "state") == 0)
@@ -2597,7 +2500,7 @@ void router_agent_post(struct router *r, const char *action, const char *token,
 	else if (strcmp(action, "callbacks/finish") == 0)
 		router_agent_callback(r, ra, false, root, reply, request);
 	else
-		router_error(reply, request, 404, "not_found", NULL, "no such agent action");
+		apireq_error(reply, request, 404, "not_found", NULL, "no such agent action");
 	json_decref(root);
 }
 
@@ -2729,7 +2632,7 @@ void router_agent_me(struct router *r, const char *token, ingest_reply_fn reply,
 						"state", router_state_json(ra), "last_call_id",
 						ra->last_call, "queues",
 						router_queues_json(ra->rc, ra)));
-	router_send(reply, request, 200, text ? text : "{}");
+	apireq_send(reply, request, 200, text ? text : "{}", false);
 	free(text);
 }
 
@@ -2742,13 +2645,13 @@ void router_centre_get(struct router *r, const char *centre, const char *what, b
 		if (ra == NULL)
 			return;
 		if (ra->rc != rc) {
-			router_error(reply, request, 403, "other_centre", NULL,
+			apireq_error(reply, request, 403, "other_centre", NULL,
 				     "an agent sees only their own centre");
 			return;
 		}
 	}
 	if (rc == NULL || rc->acd == NULL) {
-		router_error(reply, request, 404, "unknown_centre", NULL, "no such centre");
+		apireq_error(reply, request, 404, "unknown_centre", NULL, "no such centre");
 		return;
 	}
 	json_t *j;
@@ -2760,12 +2663,12 @@ void router_centre_get(struct router *r, const char *centre, const char *what, b
 	} else if (strcmp(what, "callbacks") == 0) {
 		j = json_pack("{s:s,s:o}", "centre", rc->code, "callbacks", router_callbacks_json(rc));
 	} else {
-		router_error(reply, request, 404, "not_found", NULL,
+		apireq_error(reply, request, 404, "not_found", NULL,
 			     "no such view (queues or callbacks)");
 		return;
 	}
 	char *text = router_json_text(j);
-	router_send(reply, request, 200, text ? text : "{}");
+	apireq_send(reply, request, 200, text ? text : "{}", false);
 	free(text);
 }
 
