@@ -8,11 +8,9 @@
  * line, column and the field ("rules[3].match.time"; rules count from 0).
  */
 #include "classifier.h"
-#include "readfile.h"
 #include "yamldoc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,45 +60,6 @@ struct classifier {
 	int default_priority;
 };
 
-/* State of one load: where errors go and the field path being read. */
-struct classifier_loader {
-	const char *name;
-	yaml_document_t *doc;
-	char *err;
-	size_t err_len;
-};
-
-static void classifier_error_node(struct classifier_loader *ld, const yaml_node_t *node,
-				  const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void classifier_error_node(struct classifier_loader *ld, const yaml_node_t *node,
-				  const char *field, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (ld->err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	snprintf(ld->err, ld->err_len, "%s:%zu:%zu: %s: %s", ld->name,
-		 (size_t)node->start_mark.line + 1, (size_t)node->start_mark.column + 1, field,
-		 msg);
-}
-
-static const char *classifier_node_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a single value";
-	}
-}
-
 static void classifier_free_rule(struct classifier_rule *r)
 {
 	free(r->name);
@@ -136,92 +95,6 @@ static void classifier_field(char out[CLASSIFIER_FIELD_MAX], const char *parent,
 	snprintf(out, CLASSIFIER_FIELD_MAX, "%.36s.%.16s", parent, child);
 }
 
-/* Checks that map is a mapping whose keys are unique and all among allowed
- * (NULL-terminated). field names map in messages. */
-static int classifier_check_keys(struct classifier_loader *ld, const yaml_node_t *map,
-				 const char *field, const char *const *allowed)
-{
-	const yaml_node_pair_t *start = map->data.mapping.pairs.start;
-	const yaml_node_pair_t *top = map->data.mapping.pairs.top;
-	char expected[256] = "";
-
-	for (const char *const *a = allowed; *a; a++) {
-		size_t used = strlen(expected);
-		snprintf(expected + used, sizeof expected - used, "%s%s", used ? ", " : "", *a);
-	}
-	for (const yaml_node_pair_t *pair = start; pair < top; pair++) {
-		const yaml_node_t *key = yaml_document_get_node(ld->doc, pair->key);
-		if (key->type != YAML_SCALAR_NODE) {
-			classifier_error_node(ld, key, field, "keys must be plain names, found %s",
-					      classifier_node_kind(key));
-			return -1;
-		}
-		const char *name = (const char *)key->data.scalar.value;
-		bool known = false;
-		for (const char *const *a = allowed; *a; a++)
-			known = known || strcmp(*a, name) == 0;
-		if (!known) {
-			classifier_error_node(ld, key, field, "unknown key '%s'; expected %s", name,
-					      expected);
-			return -1;
-		}
-		for (const yaml_node_pair_t *earlier = start; earlier < pair; earlier++) {
-			const yaml_node_t *ek = yaml_document_get_node(ld->doc, earlier->key);
-			if (strcmp((const char *)ek->data.scalar.value, name) == 0) {
-				classifier_error_node(
-					ld, key, field,
-					"duplicate key '%s' (first given at line %zu)", name,
-					(size_t)ek->start_mark.line + 1);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* The value of key in map, or NULL. Keys are already checked unique. */
-static const yaml_node_t *classifier_get(struct classifier_loader *ld, const yaml_node_t *map,
-					 const char *key)
-{
-	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
-		if (strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(ld->doc, pair->value);
-	}
-	return NULL;
-}
-
-static int classifier_expect_mapping(struct classifier_loader *ld, const yaml_node_t *node,
-				     const char *field, const char *example)
-{
-	if (node->type == YAML_MAPPING_NODE)
-		return 0;
-	classifier_error_node(ld, node, field, "expected a mapping like %s, found %s", example,
-			      classifier_node_kind(node));
-	return -1;
-}
-
-static int classifier_expect_scalar(struct classifier_loader *ld, const yaml_node_t *node,
-				    const char *field)
-{
-	if (node->type == YAML_SCALAR_NODE)
-		return 0;
-	classifier_error_node(ld, node, field, "expected a single value, found %s",
-			      classifier_node_kind(node));
-	return -1;
-}
-
-/* Requires key in map and returns its node, or reports it missing at the map. */
-static const yaml_node_t *classifier_require(struct classifier_loader *ld, const yaml_node_t *map,
-					     const char *field, const char *key)
-{
-	const yaml_node_t *v = classifier_get(ld, map, key);
-	if (v == NULL)
-		classifier_error_node(ld, map, field, "'%s' is missing", key);
-	return v;
-}
-
 /* True if every byte of s is in the set chars (or a lowercase letter when
  * letters is set). */
 static bool classifier_all_in(const char *s, const char *chars, bool letters)
@@ -236,21 +109,21 @@ static bool classifier_all_in(const char *s, const char *chars, bool letters)
 }
 
 /* Copies a scalar that must be 1..max characters of the given set into out. */
-static int classifier_take_string(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_take_string(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				  const char *field, size_t min, size_t max, const char *chars,
 				  bool letters, const char *what, struct classifier_string *out)
 {
-	if (classifier_expect_scalar(ld, node, field) != 0)
+	if (yamldoc_expect_scalar(ld, node, field) != 0)
 		return -1;
 	const char *v = (const char *)node->data.scalar.value;
 	size_t len = node->data.scalar.length;
 	if (len < min || len > max || strlen(v) != len || !classifier_all_in(v, chars, letters)) {
-		classifier_error_node(ld, node, field, "'%s' is not %s", v, what);
+		yamldoc_error(ld, node, field, "'%s' is not %s", v, what);
 		return -1;
 	}
 	out->text = strdup(v);
 	if (out->text == NULL) {
-		classifier_error_node(ld, node, field, "out of memory");
+		yamldoc_error(ld, node, field, "out of memory");
 		return -1;
 	}
 	out->len = len;
@@ -272,26 +145,26 @@ static int classifier_parse_clock(const char *s, bool end, int *minutes)
 	return 0;
 }
 
-static int classifier_parse_time(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_time(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				 const char *field, struct classifier_rule *r)
 {
-	if (classifier_expect_scalar(ld, node, field) != 0)
+	if (yamldoc_expect_scalar(ld, node, field) != 0)
 		return -1;
 	const char *v = (const char *)node->data.scalar.value;
 	if (strlen(v) != 11 || v[5] != '-' ||
 	    classifier_parse_clock(v, false, &r->time_start) != 0 ||
 	    classifier_parse_clock(v + 6, true, &r->time_end) != 0) {
-		classifier_error_node(ld, node, field,
-				      "'%s' is not a window HH:MM-HH:MM (e.g. \"22:00-08:00\"; the "
-				      "end is excluded)",
-				      v);
+		yamldoc_error(ld, node, field,
+			      "'%s' is not a window HH:MM-HH:MM (e.g. \"22:00-08:00\"; the "
+			      "end is excluded)",
+			      v);
 		return -1;
 	}
 	if (r->time_end % 1440 == r->time_start) {
-		classifier_error_node(ld, node, field,
-				      "'%s' starts and ends at the same minute; leave 'time' out "
-				      "to match the whole day",
-				      v);
+		yamldoc_error(ld, node, field,
+			      "'%s' starts and ends at the same minute; leave 'time' out "
+			      "to match the whole day",
+			      v);
 		return -1;
 	}
 	if (r->time_end == 1440)
@@ -300,32 +173,28 @@ static int classifier_parse_time(struct classifier_loader *ld, const yaml_node_t
 	return 0;
 }
 
-static int classifier_parse_weekdays(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_weekdays(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				     const char *field, struct classifier_rule *r)
 {
-	if (node->type != YAML_SEQUENCE_NODE ||
-	    node->data.sequence.items.start == node->data.sequence.items.top) {
-		classifier_error_node(
-			ld, node, field,
-			"expected a non-empty list of ISO weekdays like [1, 2, 3, 4, 5] "
-			"(1 = Monday, 7 = Sunday)");
+	if (node->type != YAML_SEQUENCE_NODE || yamldoc_list_length(node) == 0) {
+		yamldoc_error(ld, node, field,
+			      "expected a non-empty list of ISO weekdays like [1, 2, 3, 4, 5] "
+			      "(1 = Monday, 7 = Sunday)");
 		return -1;
 	}
-	for (yaml_node_item_t *it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		const yaml_node_t *day = yaml_document_get_node(ld->doc, *it);
-		if (classifier_expect_scalar(ld, day, field) != 0)
+	for (size_t i = 0; i < yamldoc_list_length(node); i++) {
+		const yaml_node_t *day = yamldoc_list_item(ld, node, i);
+		if (yamldoc_expect_scalar(ld, day, field) != 0)
 			return -1;
 		const char *v = (const char *)day->data.scalar.value;
 		if (strlen(v) != 1 || v[0] < '1' || v[0] > '7') {
-			classifier_error_node(ld, day, field,
-					      "'%s' is not a weekday; use 1 (Monday) to 7 (Sunday)",
-					      v);
+			yamldoc_error(ld, day, field,
+				      "'%s' is not a weekday; use 1 (Monday) to 7 (Sunday)", v);
 			return -1;
 		}
 		unsigned bit = 1u << (v[0] - '0');
 		if (r->weekday_mask & bit) {
-			classifier_error_node(ld, day, field, "weekday %s is listed twice", v);
+			yamldoc_error(ld, day, field, "weekday %s is listed twice", v);
 			return -1;
 		}
 		r->weekday_mask |= bit;
@@ -333,29 +202,27 @@ static int classifier_parse_weekdays(struct classifier_loader *ld, const yaml_no
 	return 0;
 }
 
-static int classifier_parse_dialled(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_dialled(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				    const char *field, struct classifier_rule *r)
 {
 	size_t n = 0;
 
 	if (node->type == YAML_SEQUENCE_NODE)
-		n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+		n = yamldoc_list_length(node);
 	if (n == 0) {
-		classifier_error_node(ld, node, field,
-				      "expected a non-empty list of numbers like [\"12356\"]");
+		yamldoc_error(ld, node, field,
+			      "expected a non-empty list of numbers like [\"12356\"]");
 		return -1;
 	}
 	r->dialled = calloc(n, sizeof *r->dialled);
 	if (r->dialled == NULL) {
-		classifier_error_node(ld, node, field, "out of memory");
+		yamldoc_error(ld, node, field, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *num =
-			yaml_document_get_node(ld->doc, node->data.sequence.items.start[i]);
-		if (classifier_take_string(ld, num, field, 1, CLASSIFIER_NUMBER_MAX, "0123456789",
-					   false, "a number of 1 to 20 digits",
-					   &r->dialled[i]) != 0)
+		if (classifier_take_string(ld, yamldoc_list_item(ld, node, i), field, 1,
+					   CLASSIFIER_NUMBER_MAX, "0123456789", false,
+					   "a number of 1 to 20 digits", &r->dialled[i]) != 0)
 			return -1;
 		r->n_dialled = i + 1;
 	}
@@ -363,7 +230,7 @@ static int classifier_parse_dialled(struct classifier_loader *ld, const yaml_nod
 }
 
 /* Reads "category", "queue" and "priority" of a rule's then: or of default:. */
-static int classifier_parse_result(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_result(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				   const char *field, enum category *category, char **queue,
 				   int *priority)
 {
@@ -371,14 +238,14 @@ static int classifier_parse_result(struct classifier_loader *ld, const yaml_node
 	char sub[CLASSIFIER_FIELD_MAX];
 	const yaml_node_t *v;
 
-	if (classifier_expect_mapping(ld, node, field,
-				      "{category: other, queue: general, priority: 5}") != 0 ||
-	    classifier_check_keys(ld, node, field, keys) != 0)
+	if (yamldoc_expect_mapping(ld, node, field,
+				   "{category: other, queue: general, priority: 5}") != 0 ||
+	    yamldoc_check_keys(ld, node, field, keys) != 0)
 		return -1;
 
 	classifier_field(sub, field, "category");
-	if ((v = classifier_require(ld, node, field, "category")) == NULL ||
-	    classifier_expect_scalar(ld, v, sub) != 0)
+	if ((v = yamldoc_require(ld, node, field, "category")) == NULL ||
+	    yamldoc_expect_scalar(ld, v, sub) != 0)
 		return -1;
 	if (category_from_name((const char *)v->data.scalar.value, category) != 0) {
 		char names[256] = "";
@@ -387,14 +254,14 @@ static int classifier_parse_result(struct classifier_loader *ld, const yaml_node
 			snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
 				 category_name((enum category)c));
 		}
-		classifier_error_node(ld, v, sub, "'%s' is not a category; use one of %s",
-				      (const char *)v->data.scalar.value, names);
+		yamldoc_error(ld, v, sub, "'%s' is not a category; use one of %s",
+			      (const char *)v->data.scalar.value, names);
 		return -1;
 	}
 
 	struct classifier_string q = {0};
 	classifier_field(sub, field, "queue");
-	if ((v = classifier_require(ld, node, field, "queue")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "queue")) == NULL ||
 	    classifier_take_string(ld, v, sub, 1, CLASSIFIER_QUEUE_MAX, "0123456789_-", true,
 				   "a queue name of 1 to 32 characters a-z, 0-9, '_' or '-'",
 				   &q) != 0)
@@ -402,22 +269,21 @@ static int classifier_parse_result(struct classifier_loader *ld, const yaml_node
 	*queue = q.text;
 
 	classifier_field(sub, field, "priority");
-	if ((v = classifier_require(ld, node, field, "priority")) == NULL ||
-	    classifier_expect_scalar(ld, v, sub) != 0)
+	if ((v = yamldoc_require(ld, node, field, "priority")) == NULL ||
+	    yamldoc_expect_scalar(ld, v, sub) != 0)
 		return -1;
 	const char *p = (const char *)v->data.scalar.value;
 	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || strlen(p) != 1 || p[0] < '0' ||
 	    p[0] > '0' + CLASSIFIER_PRIORITY_MAX) {
-		classifier_error_node(ld, v, sub,
-				      "'%s' is not a priority; use a number 0 (served first) to 9",
-				      p);
+		yamldoc_error(ld, v, sub,
+			      "'%s' is not a priority; use a number 0 (served first) to 9", p);
 		return -1;
 	}
 	*priority = p[0] - '0';
 	return 0;
 }
 
-static int classifier_parse_match(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_match(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				  const char *field, struct classifier_rule *r)
 {
 	static const char *const keys[] = {"dialled", "ivr_path", "ivr_prefix", "caller_flag",
@@ -425,47 +291,47 @@ static int classifier_parse_match(struct classifier_loader *ld, const yaml_node_
 	char sub[CLASSIFIER_FIELD_MAX];
 	const yaml_node_t *v;
 
-	if (classifier_expect_mapping(ld, node, field, "{ivr_prefix: \"1\"}") != 0 ||
-	    classifier_check_keys(ld, node, field, keys) != 0)
+	if (yamldoc_expect_mapping(ld, node, field, "{ivr_prefix: \"1\"}") != 0 ||
+	    yamldoc_check_keys(ld, node, field, keys) != 0)
 		return -1;
 	if (node->data.mapping.pairs.start == node->data.mapping.pairs.top) {
-		classifier_error_node(ld, node, field,
-				      "a rule needs at least one condition; calls that match no "
-				      "rule get 'default'");
+		yamldoc_error(ld, node, field,
+			      "a rule needs at least one condition; calls that match no "
+			      "rule get 'default'");
 		return -1;
 	}
-	if ((v = classifier_get(ld, node, "dialled")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "dialled")) != NULL) {
 		classifier_field(sub, field, "dialled");
 		if (classifier_parse_dialled(ld, v, sub, r) != 0)
 			return -1;
 	}
-	if ((v = classifier_get(ld, node, "ivr_path")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "ivr_path")) != NULL) {
 		classifier_field(sub, field, "ivr_path");
 		if (classifier_take_string(ld, v, sub, 0, CLASSIFIER_IVR_MAX, "0123456789*#", false,
 					   "an IVR path of up to 32 keys 0-9, '*' or '#'",
 					   &r->ivr_path) != 0)
 			return -1;
 	}
-	if ((v = classifier_get(ld, node, "ivr_prefix")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "ivr_prefix")) != NULL) {
 		classifier_field(sub, field, "ivr_prefix");
 		if (classifier_take_string(ld, v, sub, 1, CLASSIFIER_IVR_MAX, "0123456789*#", false,
 					   "an IVR prefix of 1 to 32 keys 0-9, '*' or '#'",
 					   &r->ivr_prefix) != 0)
 			return -1;
 	}
-	if ((v = classifier_get(ld, node, "caller_flag")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "caller_flag")) != NULL) {
 		classifier_field(sub, field, "caller_flag");
 		if (classifier_take_string(ld, v, sub, 1, CLASSIFIER_FLAG_MAX, "0123456789_-", true,
 					   "a flag of 1 to 32 characters a-z, 0-9, '_' or '-'",
 					   &r->caller_flag) != 0)
 			return -1;
 	}
-	if ((v = classifier_get(ld, node, "time")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "time")) != NULL) {
 		classifier_field(sub, field, "time");
 		if (classifier_parse_time(ld, v, sub, r) != 0)
 			return -1;
 	}
-	if ((v = classifier_get(ld, node, "weekdays")) != NULL) {
+	if ((v = yamldoc_get(ld, node, "weekdays")) != NULL) {
 		classifier_field(sub, field, "weekdays");
 		if (classifier_parse_weekdays(ld, v, sub, r) != 0)
 			return -1;
@@ -473,7 +339,7 @@ static int classifier_parse_match(struct classifier_loader *ld, const yaml_node_
 	return 0;
 }
 
-static int classifier_parse_rule(struct classifier_loader *ld, const yaml_node_t *node,
+static int classifier_parse_rule(const struct yamldoc_reader *ld, const yaml_node_t *node,
 				 size_t index, struct classifier *c)
 {
 	static const char *const keys[] = {"name", "match", "then", NULL};
@@ -483,135 +349,136 @@ static int classifier_parse_rule(struct classifier_loader *ld, const yaml_node_t
 	const yaml_node_t *v;
 
 	snprintf(field, sizeof field, "rules[%zu]", index);
-	if (classifier_expect_mapping(ld, node, field, "{name: ..., match: {...}, then: {...}}") !=
+	if (yamldoc_expect_mapping(ld, node, field, "{name: ..., match: {...}, then: {...}}") !=
 		    0 ||
-	    classifier_check_keys(ld, node, field, keys) != 0)
+	    yamldoc_check_keys(ld, node, field, keys) != 0)
 		return -1;
 
 	classifier_field(sub, field, "name");
-	if ((v = classifier_require(ld, node, field, "name")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "name")) == NULL ||
 	    classifier_take_string(ld, v, sub, 1, CLASSIFIER_NAME_MAX, "0123456789_-", true,
 				   "a rule name of 1 to 64 characters a-z, 0-9, '_' or '-'",
 				   &name) != 0)
 		return -1;
 	r->name = name.text;
 	if (strcmp(r->name, CLASSIFIER_DEFAULT_NAME) == 0) {
-		classifier_error_node(ld, v, sub,
-				      "'default' is reserved for calls that match no rule; pick "
-				      "another name");
+		yamldoc_error(ld, v, sub,
+			      "'default' is reserved for calls that match no rule; pick "
+			      "another name");
 		return -1;
 	}
 	for (size_t i = 0; i < index; i++) {
 		if (strcmp(c->rules[i].name, r->name) == 0) {
-			classifier_error_node(ld, v, sub, "'%s' is already the name of rules[%zu]",
-					      r->name, i);
+			yamldoc_error(ld, v, sub, "'%s' is already the name of rules[%zu]", r->name,
+				      i);
 			return -1;
 		}
 	}
 
 	classifier_field(sub, field, "match");
-	if ((v = classifier_require(ld, node, field, "match")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "match")) == NULL ||
 	    classifier_parse_match(ld, v, sub, r) != 0)
 		return -1;
 
 	classifier_field(sub, field, "then");
-	if ((v = classifier_require(ld, node, field, "then")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "then")) == NULL ||
 	    classifier_parse_result(ld, v, sub, &r->category, &r->queue, &r->priority) != 0)
 		return -1;
 	return 0;
 }
 
-static int classifier_parse_root(struct classifier_loader *ld, const yaml_node_t *root,
+static int classifier_parse_root(const struct yamldoc_reader *ld, const yaml_node_t *root,
 				 struct classifier *c)
 {
 	static const char *const keys[] = {"default", "rules", NULL};
 	const yaml_node_t *v;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		classifier_error_node(ld, root, "rules file",
-				      "expected a mapping with 'default' and 'rules', found %s",
-				      classifier_node_kind(root));
+		yamldoc_error(ld, root, "rules file",
+			      "expected a mapping with 'default' and 'rules', found %s",
+			      yamldoc_node_kind(root));
 		return -1;
 	}
-	if (classifier_check_keys(ld, root, "rules file", keys) != 0)
+	if (yamldoc_check_keys(ld, root, "rules file", keys) != 0)
 		return -1;
-	if ((v = classifier_require(ld, root, "rules file", "default")) == NULL ||
+	if ((v = yamldoc_require(ld, root, "rules file", "default")) == NULL ||
 	    classifier_parse_result(ld, v, "default", &c->default_category, &c->default_queue,
 				    &c->default_priority) != 0)
 		return -1;
-	if ((v = classifier_require(ld, root, "rules file", "rules")) == NULL)
+	if ((v = yamldoc_require(ld, root, "rules file", "rules")) == NULL)
 		return -1;
 	if (v->type != YAML_SEQUENCE_NODE) {
-		classifier_error_node(ld, v, "rules", "expected a list of rules, found %s",
-				      classifier_node_kind(v));
+		yamldoc_error(ld, v, "rules", "expected a list of rules, found %s",
+			      yamldoc_node_kind(v));
 		return -1;
 	}
-	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	size_t n = yamldoc_list_length(v);
 	if (n > 0) {
 		c->rules = calloc(n, sizeof *c->rules);
 		if (c->rules == NULL) {
-			classifier_error_node(ld, v, "rules", "out of memory");
+			yamldoc_error(ld, v, "rules", "out of memory");
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		const yaml_node_t *rule =
-			yaml_document_get_node(ld->doc, v->data.sequence.items.start[i]);
 		c->n_rules = i + 1; /* so that classifier_free releases a half-read rule */
-		if (classifier_parse_rule(ld, rule, i, c) != 0)
+		if (classifier_parse_rule(ld, yamldoc_list_item(ld, v, i), i, c) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Reads the rules from a loaded document; messages name name. The caller
+ * deletes doc. */
+static int classifier_read_document(const char *name, yaml_document_t *doc, struct classifier **out,
+				    char *err, size_t err_len)
+{
+	const struct yamldoc_reader ld = {.name = name, .doc = doc, .err = err, .err_len = err_len};
+	const yaml_node_t *root = yaml_document_get_root_node(doc);
+	if (root == NULL) {
+		snprintf(err, err_len,
+			 "%s:1:1: rules file: is empty; it needs 'default' and 'rules'", name);
+		return -1;
+	}
+	struct classifier *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		snprintf(err, err_len, "%s: out of memory", name);
+		return -1;
+	}
+	if (classifier_parse_root(&ld, root, c) != 0) {
+		classifier_free(c);
+		return -1;
+	}
+	*out = c;
 	return 0;
 }
 
 int classifier_load_buffer(const char *name, const char *buf, size_t len, struct classifier **out,
 			   char *err, size_t err_len)
 {
-	struct classifier_loader ld = {.name = name, .err = err, .err_len = err_len};
 	yaml_document_t doc;
-	struct classifier *c = NULL;
-	int rc = -1;
 
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
 	if (yamldoc_load(name, buf, len, "rules file", &doc, err, err_len) != 0)
 		return -1;
-	ld.doc = &doc;
-
-	const yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root == NULL) {
-		snprintf(err, err_len,
-			 "%s:1:1: rules file: is empty; it needs 'default' and 'rules'", name);
-		goto out;
-	}
-	c = calloc(1, sizeof *c);
-	if (c == NULL) {
-		snprintf(err, err_len, "%s: out of memory", name);
-		goto out;
-	}
-	if (classifier_parse_root(&ld, root, c) != 0)
-		goto out;
-
-	*out = c;
-	c = NULL;
-	rc = 0;
-out:
-	classifier_free(c);
+	int rc = classifier_read_document(name, &doc, out, err, err_len);
 	yaml_document_delete(&doc);
 	return rc;
 }
 
 int classifier_load_file(const char *path, struct classifier **out, char *err, size_t err_len)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	yaml_document_t doc;
 
 	*out = NULL;
-	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
+	if (err_len > 0)
+		err[0] = '\0';
+	if (yamldoc_load_file(path, "rules file", &doc, err, err_len) != 0)
 		return -1;
-	int rc = classifier_load_buffer(path, buf, len, out, err, err_len);
-	free(buf);
+	int rc = classifier_read_document(path, &doc, out, err, err_len);
+	yaml_document_delete(&doc);
 	return rc;
 }
 

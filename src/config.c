@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "readfile.h"
+#include "yamldoc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -332,18 +333,6 @@ static void config_error_node(struct config_loader *ld, const yaml_node_t *node,
 	config_error_at(ld, node->start_mark.line + 1, node->start_mark.column + 1, "%s", msg);
 }
 
-static const char *config_node_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a single value";
-	}
-}
-
 /* A plain "", "~" or "null" is YAML's null. */
 static bool config_node_is_null(const yaml_node_t *node)
 {
@@ -386,7 +375,7 @@ static int config_set_value(struct config_loader *ld, struct config *cfg,
 	if (node->type != YAML_SCALAR_NODE) {
 		config_error_node(ld, node, "%s: expected %s, found %s", k->name,
 				  k->type == CONFIG_INT ? "a whole number" : "a string",
-				  config_node_kind(node));
+				  yamldoc_node_kind(node));
 		return -1;
 	}
 	text = (const char *)node->data.scalar.value;
@@ -467,7 +456,7 @@ static int config_walk_mapping(struct config_loader *ld, yaml_document_t *doc,
 
 		if (key->type != YAML_SCALAR_NODE) {
 			config_error_node(ld, key, "%s%skeys must be plain names, found %s", prefix,
-					  prefix_len ? ": " : "", config_node_kind(key));
+					  prefix_len ? ": " : "", yamldoc_node_kind(key));
 			return -1;
 		}
 		const char *name = (const char *)key->data.scalar.value;
@@ -513,7 +502,7 @@ static int config_walk_mapping(struct config_loader *ld, yaml_document_t *doc,
 			} else if (!config_node_is_null(value)) {
 				config_error_node(ld, value,
 						  "%s: expected a mapping of keys, found %s",
-						  prefix, config_node_kind(value));
+						  prefix, yamldoc_node_kind(value));
 				return -1;
 			}
 		} else {
@@ -777,7 +766,7 @@ int config_load_file(const char *path, struct config **out, char *err, size_t er
 				&ld, root,
 				"expected a mapping of sections such as 'listen:' at the top, "
 				"found %s",
-				config_node_kind(root));
+				yamldoc_node_kind(root));
 			goto out;
 		}
 		if (config_walk_mapping(&ld, &doc, root, prefix, 0, cfg) != 0)

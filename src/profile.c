@@ -8,6 +8,7 @@
  */
 #include "profile.h"
 #include "readfile.h"
+#include "yamldoc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -491,18 +492,6 @@ static void loader_path(char *out, const char *base, const char *key)
 	profile_path(out, "%s%s%s", base, *base ? "." : "", key);
 }
 
-static const char *loader_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a single value";
-	}
-}
-
 /* Checks that node is a mapping whose keys are all among names, each at most
  * once, and sets values[i] to the value of names[i] (NULL when absent). what
  * says what an unknown key is ("field", "category", "channel"). */
@@ -513,7 +502,8 @@ static int loader_mapping(struct profile_loader *l, yaml_node_t *node, const cha
 	char sub[PROFILE_PATH_MAX];
 
 	if (node->type != YAML_MAPPING_NODE)
-		return loader_fail(l, node, path, "expected a mapping, got %s", loader_kind(node));
+		return loader_fail(l, node, path, "expected a mapping, got %s",
+				   yamldoc_node_kind(node));
 	if (loader_remember(l, path, node) != 0)
 		return -1;
 	for (size_t i = 0; i < n_names; i++)
@@ -526,7 +516,7 @@ static int loader_mapping(struct profile_loader *l, yaml_node_t *node, const cha
 
 		if (key->type != YAML_SCALAR_NODE)
 			return loader_fail(l, key, path, "expected a field name, got %s",
-					   loader_kind(key));
+					   yamldoc_node_kind(key));
 		const char *k = (const char *)key->data.scalar.value;
 		for (i = 0; i < n_names; i++)
 			if (strlen(names[i]) == key->data.scalar.length && strcmp(k, names[i]) == 0)
@@ -570,7 +560,7 @@ static int loader_integer(struct profile_loader *l, yaml_node_t *node, const cha
 		return -1;
 	if (node->type != YAML_SCALAR_NODE)
 		return loader_fail(l, node, path, "expected a non-negative integer, got %s",
-				   loader_kind(node));
+				   yamldoc_node_kind(node));
 	const char *s = (const char *)node->data.scalar.value;
 	size_t n = node->data.scalar.length;
 	bool ok = node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n > 0 &&
@@ -603,7 +593,7 @@ static int loader_string(struct profile_loader *l, yaml_node_t *node, const char
 	if (loader_remember(l, path, node) != 0)
 		return -1;
 	if (node->type != YAML_SCALAR_NODE)
-		return loader_fail(l, node, path, "expected text, got %s", loader_kind(node));
+		return loader_fail(l, node, path, "expected text, got %s", yamldoc_node_kind(node));
 	const char *s = (const char *)node->data.scalar.value;
 	size_t n = node->data.scalar.length;
 	if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
@@ -626,7 +616,8 @@ static int loader_sequence(struct profile_loader *l, yaml_node_t *node, const ch
 			   size_t *count)
 {
 	if (node->type != YAML_SEQUENCE_NODE)
-		return loader_fail(l, node, path, "expected a list, got %s", loader_kind(node));
+		return loader_fail(l, node, path, "expected a list, got %s",
+				   yamldoc_node_kind(node));
 	if (loader_remember(l, path, node) != 0)
 		return -1;
 	*count = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
@@ -910,7 +901,7 @@ static int loader_root(struct profile_loader *l, yaml_node_t *root)
 
 	if (root->type != YAML_MAPPING_NODE)
 		return loader_fail(l, root, "", "expected a mapping of profile fields, got %s",
-				   loader_kind(root));
+				   yamldoc_node_kind(root));
 	if (loader_mapping(l, root, "", names, 9, v, "field") != 0 ||
 	    loader_require(l, root, "", "schema", v[0]) != 0 ||
 	    loader_string(l, v[0], "schema", false, &schema) != 0)

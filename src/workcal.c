@@ -11,11 +11,9 @@
  * ("years[2019].holidays[3].to"; list entries count from 0).
  */
 #include "workcal.h"
-#include "readfile.h"
 #include "yamldoc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -68,14 +66,6 @@ struct workcal {
 	size_t n_holidays;
 	struct workcal_workday *workdays;
 	size_t n_workdays;
-};
-
-/* State of one load: where errors go and the document being read. */
-struct workcal_loader {
-	const char *name;
-	yaml_document_t *doc;
-	char *err;
-	size_t err_len;
 };
 
 /* ---- dates ------------------------------------------------------------------ */
@@ -243,127 +233,6 @@ const char *workcal_status_name(enum workcal_status s)
 	return "unknown";
 }
 
-/* ---- loading: YAML helpers ---------------------------------------------------- */
-
-static void workcal_error_node(struct workcal_loader *ld, const yaml_node_t *node,
-			       const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void workcal_error_node(struct workcal_loader *ld, const yaml_node_t *node,
-			       const char *field, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (ld->err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	snprintf(ld->err, ld->err_len, "%s:%zu:%zu: %s: %s", ld->name,
-		 (size_t)node->start_mark.line + 1, (size_t)node->start_mark.column + 1, field,
-		 msg);
-}
-
-static const char *workcal_node_kind(const yaml_node_t *node)
-{
-	switch (node->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return "a single value";
-	}
-}
-
-static int workcal_expect_scalar(struct workcal_loader *ld, const yaml_node_t *node,
-				 const char *field)
-{
-	if (node->type == YAML_SCALAR_NODE)
-		return 0;
-	workcal_error_node(ld, node, field, "expected a single value, found %s",
-			   workcal_node_kind(node));
-	return -1;
-}
-
-static int workcal_expect_mapping(struct workcal_loader *ld, const yaml_node_t *node,
-				  const char *field, const char *example)
-{
-	if (node->type == YAML_MAPPING_NODE)
-		return 0;
-	workcal_error_node(ld, node, field, "expected a mapping like %s, found %s", example,
-			   workcal_node_kind(node));
-	return -1;
-}
-
-/* Checks that map's keys are plain names, unique and all among allowed
- * (NULL-terminated). field names map in messages. */
-static int workcal_check_keys(struct workcal_loader *ld, const yaml_node_t *map, const char *field,
-			      const char *const *allowed)
-{
-	const yaml_node_pair_t *start = map->data.mapping.pairs.start;
-	const yaml_node_pair_t *top = map->data.mapping.pairs.top;
-	char expected[128] = "";
-
-	for (const char *const *a = allowed; *a; a++) {
-		size_t used = strlen(expected);
-		snprintf(expected + used, sizeof expected - used, "%s%s", used ? ", " : "", *a);
-	}
-	for (const yaml_node_pair_t *pair = start; pair < top; pair++) {
-		const yaml_node_t *key = yaml_document_get_node(ld->doc, pair->key);
-		if (key->type != YAML_SCALAR_NODE) {
-			workcal_error_node(ld, key, field, "keys must be plain names, found %s",
-					   workcal_node_kind(key));
-			return -1;
-		}
-		const char *name = (const char *)key->data.scalar.value;
-		bool known = false;
-		for (const char *const *a = allowed; *a; a++)
-			known = known || strcmp(*a, name) == 0;
-		if (!known) {
-			workcal_error_node(ld, key, field, "unknown key '%s'; expected %s", name,
-					   expected);
-			return -1;
-		}
-		for (const yaml_node_pair_t *earlier = start; earlier < pair; earlier++) {
-			const yaml_node_t *ek = yaml_document_get_node(ld->doc, earlier->key);
-			if (strcmp((const char *)ek->data.scalar.value, name) == 0) {
-				workcal_error_node(ld, key, field,
-						   "duplicate key '%s' (first given at line %zu)",
-						   name, (size_t)ek->start_mark.line + 1);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Requires key in map (keys already checked) and returns its node, or
- * reports it missing at the map. */
-static const yaml_node_t *workcal_require(struct workcal_loader *ld, const yaml_node_t *map,
-					  const char *field, const char *key)
-{
-	for (const yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		const yaml_node_t *k = yaml_document_get_node(ld->doc, pair->key);
-		if (strcmp((const char *)k->data.scalar.value, key) == 0)
-			return yaml_document_get_node(ld->doc, pair->value);
-	}
-	workcal_error_node(ld, map, field, "'%s' is missing", key);
-	return NULL;
-}
-
-static size_t workcal_list_length(const yaml_node_t *node)
-{
-	return (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-}
-
-static const yaml_node_t *workcal_list_item(struct workcal_loader *ld, const yaml_node_t *node,
-					    size_t i)
-{
-	return yaml_document_get_node(ld->doc, node->data.sequence.items.start[i]);
-}
-
 /* ---- loading: the calendar ---------------------------------------------------- */
 
 /* Writes the path of a child field ("years[2019].holidays[3]" + "to").
@@ -387,16 +256,16 @@ static bool workcal_digits(const char *s, int n, int *out)
 }
 
 /* Reads a year key: four digits in range. */
-static int workcal_parse_year(struct workcal_loader *ld, const yaml_node_t *node, int *year)
+static int workcal_parse_year(const struct yamldoc_reader *ld, const yaml_node_t *node, int *year)
 {
-	if (workcal_expect_scalar(ld, node, "years") != 0)
+	if (yamldoc_expect_scalar(ld, node, "years") != 0)
 		return -1;
 	const char *v = (const char *)node->data.scalar.value;
 	if (node->data.scalar.length != 4 || !workcal_digits(v, 4, year) ||
 	    *year < WORKCAL_YEAR_MIN || *year > WORKCAL_YEAR_MAX) {
-		workcal_error_node(ld, node, "years",
-				   "'%s' is not a year; use four digits from %d to %d, e.g. 2019",
-				   v, WORKCAL_YEAR_MIN, WORKCAL_YEAR_MAX);
+		yamldoc_error(ld, node, "years",
+			      "'%s' is not a year; use four digits from %d to %d, e.g. 2019", v,
+			      WORKCAL_YEAR_MIN, WORKCAL_YEAR_MAX);
 		return -1;
 	}
 	return 0;
@@ -405,28 +274,28 @@ static int workcal_parse_year(struct workcal_loader *ld, const yaml_node_t *node
 /* Reads a date "YYYY-MM-DD" listed under year into a day number. A year's
  * notice may reach into December of the year before and January of the year
  * after, no further. */
-static int workcal_parse_date(struct workcal_loader *ld, const yaml_node_t *node, const char *field,
-			      int year, int64_t *day)
+static int workcal_parse_date(const struct yamldoc_reader *ld, const yaml_node_t *node,
+			      const char *field, int year, int64_t *day)
 {
 	int y, m, d;
 
-	if (workcal_expect_scalar(ld, node, field) != 0)
+	if (yamldoc_expect_scalar(ld, node, field) != 0)
 		return -1;
 	const char *v = (const char *)node->data.scalar.value;
 	if (node->data.scalar.length != 10 || v[4] != '-' || v[7] != '-' ||
 	    !workcal_digits(v, 4, &y) || !workcal_digits(v + 5, 2, &m) ||
 	    !workcal_digits(v + 8, 2, &d) || !workcal_valid_date(y, m, d)) {
-		workcal_error_node(ld, node, field,
-				   "'%s' is not a date YYYY-MM-DD (e.g. 2019-10-01)", v);
+		yamldoc_error(ld, node, field, "'%s' is not a date YYYY-MM-DD (e.g. 2019-10-01)",
+			      v);
 		return -1;
 	}
 	*day = timeutil_days_from_civil(y, (unsigned)m, (unsigned)d);
 	if (*day < timeutil_days_from_civil(year - 1, 12, 1) ||
 	    *day > timeutil_days_from_civil(year + 1, 1, 31)) {
-		workcal_error_node(ld, node, field,
-				   "%s is not in %d; a year lists its own dates and at most "
-				   "December of the year before and January of the year after",
-				   v, year);
+		yamldoc_error(ld, node, field,
+			      "%s is not in %d; a year lists its own dates and at most "
+			      "December of the year before and January of the year after",
+			      v, year);
 		return -1;
 	}
 	return 0;
@@ -463,7 +332,7 @@ static void workcal_describe_mark(const struct workcal *cal, int64_t day, char *
 	snprintf(out, len, "in years[%d].holidays[%zu] (%s)", h->year, h->index, h->name);
 }
 
-static int workcal_parse_holiday(struct workcal_loader *ld, const yaml_node_t *node, int year,
+static int workcal_parse_holiday(const struct yamldoc_reader *ld, const yaml_node_t *node, int year,
 				 size_t index, struct workcal *cal)
 {
 	static const char *const keys[] = {"name", "from", "to", NULL};
@@ -472,45 +341,45 @@ static int workcal_parse_holiday(struct workcal_loader *ld, const yaml_node_t *n
 	struct workcal_holiday h = {.year = year, .index = index};
 
 	snprintf(field, sizeof field, "years[%d].holidays[%zu]", year, index);
-	if (workcal_expect_mapping(ld, node, field,
+	if (yamldoc_expect_mapping(ld, node, field,
 				   "{name: 国庆节, from: 2019-10-01, to: 2019-10-07}") != 0 ||
-	    workcal_check_keys(ld, node, field, keys) != 0)
+	    yamldoc_check_keys(ld, node, field, keys) != 0)
 		return -1;
 
 	workcal_field(sub, field, "name");
-	if ((v = workcal_require(ld, node, field, "name")) == NULL ||
-	    workcal_expect_scalar(ld, v, sub) != 0)
+	if ((v = yamldoc_require(ld, node, field, "name")) == NULL ||
+	    yamldoc_expect_scalar(ld, v, sub) != 0)
 		return -1;
 	const char *name = (const char *)v->data.scalar.value;
 	size_t name_len = v->data.scalar.length;
 	if (name_len == 0 || name_len > WORKCAL_NAME_MAX || strlen(name) != name_len) {
-		workcal_error_node(ld, v, sub, "'%s' is not a holiday name of 1 to %d bytes", name,
-				   WORKCAL_NAME_MAX);
+		yamldoc_error(ld, v, sub, "'%s' is not a holiday name of 1 to %d bytes", name,
+			      WORKCAL_NAME_MAX);
 		return -1;
 	}
 
 	workcal_field(sub, field, "from");
-	if ((v = workcal_require(ld, node, field, "from")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "from")) == NULL ||
 	    workcal_parse_date(ld, v, sub, year, &h.from) != 0)
 		return -1;
 	workcal_field(sub, field, "to");
-	if ((v = workcal_require(ld, node, field, "to")) == NULL ||
+	if ((v = yamldoc_require(ld, node, field, "to")) == NULL ||
 	    workcal_parse_date(ld, v, sub, year, &h.to) != 0)
 		return -1;
 	if (h.to < h.from) {
 		char from[WORKCAL_DATE_LEN];
 		workcal_format_day(h.from, from);
-		workcal_error_node(ld, v, sub,
-				   "date before from (%s is before %s); a one-day holiday has "
-				   "the same date in both",
-				   (const char *)v->data.scalar.value, from);
+		yamldoc_error(ld, v, sub,
+			      "date before from (%s is before %s); a one-day holiday has "
+			      "the same date in both",
+			      (const char *)v->data.scalar.value, from);
 		return -1;
 	}
 	if (h.to - h.from + 1 > WORKCAL_HOLIDAY_DAYS_MAX) {
-		workcal_error_node(ld, v, sub,
-				   "makes a holiday of %lld days; no notice gives more than %d, "
-				   "check the dates",
-				   (long long)(h.to - h.from + 1), WORKCAL_HOLIDAY_DAYS_MAX);
+		yamldoc_error(ld, v, sub,
+			      "makes a holiday of %lld days; no notice gives more than %d, "
+			      "check the dates",
+			      (long long)(h.to - h.from + 1), WORKCAL_HOLIDAY_DAYS_MAX);
 		return -1;
 	}
 	for (int64_t day = h.from; day <= h.to; day++) {
@@ -518,15 +387,15 @@ static int workcal_parse_holiday(struct workcal_loader *ld, const yaml_node_t *n
 			char date[WORKCAL_DATE_LEN], what[192];
 			workcal_format_day(day, date);
 			workcal_describe_mark(cal, day, what, sizeof what);
-			workcal_error_node(ld, node, field, "%s is already %s; a day has one kind",
-					   date, what);
+			yamldoc_error(ld, node, field, "%s is already %s; a day has one kind", date,
+				      what);
 			return -1;
 		}
 	}
 
 	if (workcal_grow((void **)&cal->holidays, cal->n_holidays, sizeof *cal->holidays) != 0 ||
 	    (h.name = strdup(name)) == NULL) {
-		workcal_error_node(ld, node, field, "out of memory");
+		yamldoc_error(ld, node, field, "out of memory");
 		return -1;
 	}
 	cal->holidays[cal->n_holidays++] = h;
@@ -535,7 +404,7 @@ static int workcal_parse_holiday(struct workcal_loader *ld, const yaml_node_t *n
 	return 0;
 }
 
-static int workcal_parse_workday(struct workcal_loader *ld, const yaml_node_t *node, int year,
+static int workcal_parse_workday(const struct yamldoc_reader *ld, const yaml_node_t *node, int year,
 				 size_t index, struct workcal *cal)
 {
 	char field[WORKCAL_FIELD_MAX];
@@ -547,21 +416,20 @@ static int workcal_parse_workday(struct workcal_loader *ld, const yaml_node_t *n
 	const char *v = (const char *)node->data.scalar.value;
 	int weekday = workcal_weekday(day);
 	if (weekday <= 5) {
-		workcal_error_node(ld, node, field,
-				   "%s is a %s, a working day anyway; make-up workdays are "
-				   "Saturdays or Sundays",
-				   v, workcal_weekday_name(weekday));
+		yamldoc_error(ld, node, field,
+			      "%s is a %s, a working day anyway; make-up workdays are "
+			      "Saturdays or Sundays",
+			      v, workcal_weekday_name(weekday));
 		return -1;
 	}
 	if (cal->marks[day - cal->base_day] != WORKCAL_MARK_ORDINARY) {
 		char what[192];
 		workcal_describe_mark(cal, day, what, sizeof what);
-		workcal_error_node(ld, node, field, "%s is already %s; a day has one kind", v,
-				   what);
+		yamldoc_error(ld, node, field, "%s is already %s; a day has one kind", v, what);
 		return -1;
 	}
 	if (workcal_grow((void **)&cal->workdays, cal->n_workdays, sizeof *cal->workdays) != 0) {
-		workcal_error_node(ld, node, field, "out of memory");
+		yamldoc_error(ld, node, field, "out of memory");
 		return -1;
 	}
 	cal->workdays[cal->n_workdays++] =
@@ -570,45 +438,45 @@ static int workcal_parse_workday(struct workcal_loader *ld, const yaml_node_t *n
 	return 0;
 }
 
-static int workcal_parse_year_entry(struct workcal_loader *ld, const yaml_node_t *node, int year,
-				    struct workcal *cal)
+static int workcal_parse_year_entry(const struct yamldoc_reader *ld, const yaml_node_t *node,
+				    int year, struct workcal *cal)
 {
 	static const char *const keys[] = {"holidays", "workdays", NULL};
 	char field[WORKCAL_FIELD_MAX], sub[WORKCAL_FIELD_MAX];
 	const yaml_node_t *v;
 
 	snprintf(field, sizeof field, "years[%d]", year);
-	if (workcal_expect_mapping(ld, node, field, "{holidays: [...], workdays: [...]}") != 0 ||
-	    workcal_check_keys(ld, node, field, keys) != 0)
+	if (yamldoc_expect_mapping(ld, node, field, "{holidays: [...], workdays: [...]}") != 0 ||
+	    yamldoc_check_keys(ld, node, field, keys) != 0)
 		return -1;
 
 	workcal_field(sub, field, "holidays");
-	if ((v = workcal_require(ld, node, field, "holidays")) == NULL)
+	if ((v = yamldoc_require(ld, node, field, "holidays")) == NULL)
 		return -1;
-	if (v->type != YAML_SEQUENCE_NODE || workcal_list_length(v) == 0) {
-		workcal_error_node(ld, v, sub,
-				   "expected a non-empty list of holidays like [{name: 元旦, "
-				   "from: %d-01-01, to: %d-01-01}]",
-				   year, year);
+	if (v->type != YAML_SEQUENCE_NODE || yamldoc_list_length(v) == 0) {
+		yamldoc_error(ld, v, sub,
+			      "expected a non-empty list of holidays like [{name: 元旦, "
+			      "from: %d-01-01, to: %d-01-01}]",
+			      year, year);
 		return -1;
 	}
-	for (size_t i = 0; i < workcal_list_length(v); i++) {
-		if (workcal_parse_holiday(ld, workcal_list_item(ld, v, i), year, i, cal) != 0)
+	for (size_t i = 0; i < yamldoc_list_length(v); i++) {
+		if (workcal_parse_holiday(ld, yamldoc_list_item(ld, v, i), year, i, cal) != 0)
 			return -1;
 	}
 
 	workcal_field(sub, field, "workdays");
-	if ((v = workcal_require(ld, node, field, "workdays")) == NULL)
+	if ((v = yamldoc_require(ld, node, field, "workdays")) == NULL)
 		return -1;
 	if (v->type != YAML_SEQUENCE_NODE) {
-		workcal_error_node(ld, v, sub,
-				   "expected a list of dates like [%d-09-29], or [] when the "
-				   "notice has no make-up workday",
-				   year);
+		yamldoc_error(ld, v, sub,
+			      "expected a list of dates like [%d-09-29], or [] when the "
+			      "notice has no make-up workday",
+			      year);
 		return -1;
 	}
-	for (size_t i = 0; i < workcal_list_length(v); i++) {
-		if (workcal_parse_workday(ld, workcal_list_item(ld, v, i), year, i, cal) != 0)
+	for (size_t i = 0; i < yamldoc_list_length(v); i++) {
+		if (workcal_parse_workday(ld, yamldoc_list_item(ld, v, i), year, i, cal) != 0)
 			return -1;
 	}
 	return 0;
@@ -616,7 +484,7 @@ static int workcal_parse_year_entry(struct workcal_loader *ld, const yaml_node_t
 
 /* Reads the years mapping: first the keys, which must run without a gap so
  * that no date inside the range is guessed, then each year's entry. */
-static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *years,
+static int workcal_parse_years(const struct yamldoc_reader *ld, const yaml_node_t *years,
 			       struct workcal *cal)
 {
 	const yaml_node_pair_t *start = years->data.mapping.pairs.start;
@@ -624,7 +492,7 @@ static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *yea
 	int prev = 0;
 
 	if (start == top) {
-		workcal_error_node(ld, years, "years", "is empty; list at least one year");
+		yamldoc_error(ld, years, "years", "is empty; list at least one year");
 		return -1;
 	}
 	for (const yaml_node_pair_t *pair = start; pair < top; pair++) {
@@ -633,16 +501,16 @@ static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *yea
 		if (workcal_parse_year(ld, key, &year) != 0)
 			return -1;
 		if (pair != start && year <= prev) {
-			workcal_error_node(ld, key, "years",
-					   "%d comes after %d; list the years in order, each once",
-					   year, prev);
+			yamldoc_error(ld, key, "years",
+				      "%d comes after %d; list the years in order, each once", year,
+				      prev);
 			return -1;
 		}
 		if (pair != start && year > prev + 1) {
-			workcal_error_node(ld, key, "years",
-					   "%d follows %d; every year between must be listed, or "
-					   "its dates would be guessed",
-					   year, prev);
+			yamldoc_error(ld, key, "years",
+				      "%d follows %d; every year between must be listed, or "
+				      "its dates would be guessed",
+				      year, prev);
 			return -1;
 		}
 		if (pair == start)
@@ -657,7 +525,7 @@ static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *yea
 		(size_t)(timeutil_days_from_civil(cal->last_year + 1, 1, 31) - cal->base_day + 1);
 	cal->marks = calloc(cal->n_days, sizeof *cal->marks);
 	if (cal->marks == NULL) {
-		workcal_error_node(ld, years, "years", "out of memory");
+		yamldoc_error(ld, years, "years", "out of memory");
 		return -1;
 	}
 
@@ -670,74 +538,76 @@ static int workcal_parse_years(struct workcal_loader *ld, const yaml_node_t *yea
 	return 0;
 }
 
-static int workcal_parse_root(struct workcal_loader *ld, const yaml_node_t *root,
+static int workcal_parse_root(const struct yamldoc_reader *ld, const yaml_node_t *root,
 			      struct workcal *cal)
 {
 	static const char *const keys[] = {"years", NULL};
 	const yaml_node_t *v;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		workcal_error_node(ld, root, WORKCAL_FILE,
-				   "expected a mapping with 'years', found %s",
-				   workcal_node_kind(root));
+		yamldoc_error(ld, root, WORKCAL_FILE, "expected a mapping with 'years', found %s",
+			      yamldoc_node_kind(root));
 		return -1;
 	}
-	if (workcal_check_keys(ld, root, WORKCAL_FILE, keys) != 0 ||
-	    (v = workcal_require(ld, root, WORKCAL_FILE, "years")) == NULL ||
-	    workcal_expect_mapping(ld, v, "years", "{2019: {holidays: [...], workdays: [...]}}") !=
+	if (yamldoc_check_keys(ld, root, WORKCAL_FILE, keys) != 0 ||
+	    (v = yamldoc_require(ld, root, WORKCAL_FILE, "years")) == NULL ||
+	    yamldoc_expect_mapping(ld, v, "years", "{2019: {holidays: [...], workdays: [...]}}") !=
 		    0)
 		return -1;
 	return workcal_parse_years(ld, v, cal);
 }
 
+/* Reads the calendar from a loaded document; messages name name. The
+ * caller deletes doc. */
+static int workcal_read_document(const char *name, yaml_document_t *doc, struct workcal **out,
+				 char *err, size_t err_len)
+{
+	const struct yamldoc_reader ld = {.name = name, .doc = doc, .err = err, .err_len = err_len};
+
+	const yaml_node_t *root = yaml_document_get_root_node(doc);
+	if (root == NULL) {
+		snprintf(err, err_len, "%s:1:1: %s: is empty; it needs 'years'", name,
+			 WORKCAL_FILE);
+		return -1;
+	}
+	struct workcal *cal = calloc(1, sizeof *cal);
+	if (cal == NULL) {
+		snprintf(err, err_len, "%s: out of memory", name);
+		return -1;
+	}
+	if (workcal_parse_root(&ld, root, cal) != 0) {
+		workcal_free(cal);
+		return -1;
+	}
+	*out = cal;
+	return 0;
+}
 
 int workcal_load_buffer(const char *name, const char *buf, size_t len, struct workcal **out,
 			char *err, size_t err_len)
 {
-	struct workcal_loader ld = {.name = name, .err = err, .err_len = err_len};
 	yaml_document_t doc;
-	struct workcal *cal = NULL;
-	int rc = -1;
 
 	*out = NULL;
 	if (err_len > 0)
 		err[0] = '\0';
 	if (yamldoc_load(name, buf, len, WORKCAL_FILE, &doc, err, err_len) != 0)
 		return -1;
-	ld.doc = &doc;
-
-	const yaml_node_t *root = yaml_document_get_root_node(&doc);
-	if (root == NULL) {
-		snprintf(err, err_len, "%s:1:1: %s: is empty; it needs 'years'", name,
-			 WORKCAL_FILE);
-		goto out;
-	}
-	cal = calloc(1, sizeof *cal);
-	if (cal == NULL) {
-		snprintf(err, err_len, "%s: out of memory", name);
-		goto out;
-	}
-	if (workcal_parse_root(&ld, root, cal) != 0)
-		goto out;
-
-	*out = cal;
-	cal = NULL;
-	rc = 0;
-out:
-	workcal_free(cal);
+	int rc = workcal_read_document(name, &doc, out, err, err_len);
 	yaml_document_delete(&doc);
 	return rc;
 }
 
 int workcal_load_file(const char *path, struct workcal **out, char *err, size_t err_len)
 {
-	char *buf = NULL;
-	size_t len = 0;
+	yaml_document_t doc;
 
 	*out = NULL;
-	if (readfile_all(path, 0, &buf, &len, err, err_len) != 0)
+	if (err_len > 0)
+		err[0] = '\0';
+	if (yamldoc_load_file(path, WORKCAL_FILE, &doc, err, err_len) != 0)
 		return -1;
-	int rc = workcal_load_buffer(path, buf, len, out, err, err_len);
-	free(buf);
+	int rc = workcal_read_document(path, &doc, out, err, err_len);
+	yaml_document_delete(&doc);
 	return rc;
 }
