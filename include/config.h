@@ -47,6 +47,10 @@ struct config {
 
 	int64_t agents_session_ttl_s;
 
+	int64_t stats_short_abandon_s;
+	int64_t stats_service_level_s;
+	char *stats_service_level_variant;
+	int64_t stats_fold_interval_ms;
 	char *time_zone;
 	char *log_level;
 };

@@ -1,7 +1,8 @@
 /* httpc.h: a pool of keep-alive HTTP/1.1 connections for JSON POSTs, signed
  * as the gateway signs, or carrying an agent's Bearer token.
  *
- * The simulator's client side of the gateway and agent protocols. A pool owns N
+ * The simulator's client side of the gateway and agent protocols, and the
+ * agent client's (hotline-agent), which also reads with GET. A pool owns N
  * connections to one server; each carries one request at a time, and requests
  * beyond that wait in a FIFO. Every request is signed at the moment it is
  * written (auth.h: X-Hotline-Timestamp is the current second, so a request
@@ -70,6 +71,15 @@ int httpc_post_json_bearer(struct httpc *c, const char *path, const char *body, 
 int httpc_post_json_header(struct httpc *c, const char *path, const char *body, size_t body_len,
 			   const char *name, const char *value, httpc_done_fn done, void *arg)
 	__attribute__((warn_unused_result));
+
+/* Queues a GET of path (which may carry a query string) with
+ * "Authorization: Bearer <token>", or, when token is NULL, signed with the
+ * pool's secret over the empty body (the supervisors' views take either).
+ * Answered like a POST; the agent client's reads (its state, lists, views).
+ * Returns 0, -ENOMEM, or -EINVAL for a token httpc_post_json_bearer would
+ * refuse. */
+int httpc_get(struct httpc *c, const char *path, const char *token, httpc_done_fn done,
+	      void *arg) __attribute__((warn_unused_result));
 
 /* Requests accepted and not yet completed (queued or on a connection). */
 size_t httpc_pending(const struct httpc *c);

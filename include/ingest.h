@@ -23,7 +23,9 @@
 #include "classifier.h"
 #include "config.h"
 #include "metrics.h"
+#include "statsfold.h"
 
+struct bookings;
 struct event_base;
 struct ingest;
 struct orders;
@@ -65,11 +67,15 @@ bool ingest_store_ready(const struct ingest *in);
 bool ingest_redis_up(const struct ingest *in);
 size_t ingest_calls_in_progress(const struct ingest *in);
 size_t ingest_store_backlog(const struct ingest *in);
+/* The statistics' fold (statsfold.h). */
+struct statsfold_counts ingest_statsfold_counts(const struct ingest *in);
 
 /* The live ACD (agents' requests and streams go to it). */
 struct router *ingest_router(struct ingest *in);
 /* Work orders and tickets. */
 struct orders *ingest_orders(struct ingest *in);
+/* Appointment bookings and the hospitals they name. */
+struct bookings *ingest_bookings(struct ingest *in);
 /* Ends the gateway's and agents' streams (shutdown). */
 void ingest_close_streams(struct ingest *in);
 

@@ -18,6 +18,7 @@ enum metrics_route {
 	ROUTE_GATEWAY, /* /v1/gateway/commands */
 	ROUTE_CENTRES, /* /v1/centres/... (supervisors) */
 	ROUTE_ORDERS,  /* /v1/workorders..., /v1/tickets... */
+	ROUTE_BOOKINGS, /* /v1/bookings..., /v1/hospitals */
 	ROUTE_COUNT
 };
 
@@ -48,8 +49,13 @@ struct metrics {
 	uint64_t logins_ok, logins_refused;
 	uint64_t callbacks_created;
 	uint64_t agents_logged_in; /* gauge */
+	/* bookings made through the API: committed new, answered from the
+	 * stored row (a retry), refused (4xx) */
+	uint64_t bookings_created, bookings_replayed, bookings_refused;
 	/* the outbox to the 12345 platforms (set before rendering) */
 	uint64_t outbox_delivered, outbox_retried, outbox_failed;
+	/* the statistics' fold (set before rendering) */
+	uint64_t stats_folds, stats_fold_failures, stats_folded_rows;
 	/* gauges, set by the broker before rendering */
 	uint64_t calls_in_progress;
 	uint64_t store_backlog;

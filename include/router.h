@@ -114,6 +114,12 @@ struct router_identity {
 int router_identify(struct router *r, const char *token, struct router_identity *out)
 	__attribute__((warn_unused_result));
 
+/* Whether the ACD's memory holds agent of centre as talking on call_id or
+ * wrapping it up, or as having talked on it last: the calls row names its
+ * agent only once the call has ended, and a booking is made during it. */
+bool router_agent_handles_call(struct router *r, const char *centre, const char *agent,
+			       const char *call_id);
+
 void router_set_config(struct router *r, const struct config *cfg);
 /* Ends every stream (shutdown). */
 void router_close_streams(struct router *r);

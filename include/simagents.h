@@ -31,6 +31,10 @@ struct simagents;
 /* An agent id of the gateway API: 64 characters and the NUL. */
 #define SIMAGENTS_ID_MAX 65
 
+/* A phone booking was taken by the broker: created, or (replayed) found
+ * there already with the same content. */
+typedef void (*simagents_booked_fn)(void *arg, bool replayed);
+
 /* What the simulator is told. Each is called from the loop. */
 struct simagents_hooks {
 	/* Something fatal happened, already printed on stderr: stop the run. */
@@ -61,16 +65,18 @@ struct simagents_options {
 };
 
 struct simagents_counts {
-	unsigned agents;       /* in the pools */
-	unsigned logged_in;    /* agents logged in now */
-	uint64_t logins;       /* successful logins, first ones and again */
-	uint64_t calls;        /* calls the pool's agents answered */
-	uint64_t transfers;    /* calls transferred to an agent of the pool */
-	uint64_t dispositions; /* wrap-ups recorded with a disposition */
-	uint64_t callbacks;    /* callbacks accepted and finished */
-	uint64_t no_answer;    /* times an agent came back from not_ready/no_answer */
-	uint64_t refused;      /* requests the broker refused as moot (409) */
-	uint64_t retries;      /* requests tried again */
+	unsigned agents;            /* in the pools */
+	unsigned logged_in;         /* agents logged in now */
+	uint64_t logins;            /* successful logins, first ones and again */
+	uint64_t calls;             /* calls the pool's agents answered */
+	uint64_t transfers;         /* calls transferred to an agent of the pool */
+	uint64_t dispositions;      /* wrap-ups recorded with a disposition */
+	uint64_t callbacks;         /* callbacks accepted and finished */
+	uint64_t no_answer;         /* times an agent came back from not_ready/no_answer */
+	uint64_t refused;           /* requests the broker refused as moot (409) */
+	uint64_t bookings;          /* phone bookings the broker took */
+	uint64_t bookings_replayed; /* of which it had already */
+	uint64_t retries;           /* requests tried again */
 };
 
 /* Builds the pools (no I/O yet). Returns NULL with the reason in err: an id
@@ -113,6 +119,20 @@ void simagents_call_transferred(struct simagents *a, size_t centre_index, const 
  * sent before "ready": the broker takes it for the agent's last call only. */
 void simagents_call_ended(struct simagents *a, size_t centre_index, const char *agent_id,
 			  const char *call_id, const char *disposition);
+
+/* agent_id of centre_index's pool, talking on call_id, makes a phone booking
+ * there: POST /v1/bookings with body (doc/bookings.md) and its token, after
+ * whatever it has queued, retried as simretry.h says and after a new login
+ * when its token is refused. body is not copied: it must stay unchanged
+ * until booked is called, once, when the broker has the booking (201, or
+ * 200 for the same body again). Any other answer (409 for a number taken by
+ * another booking, 422 for an unknown hospital or call) ends the run through
+ * hooks.failed after saying what was refused. Returns 0, or -1 when the
+ * pool has no such agent. */
+int simagents_post_booking(struct simagents *a, size_t centre_index, const char *agent_id,
+			   const char *call_id, const char *body, size_t body_len,
+			   simagents_booked_fn booked, void *arg)
+	__attribute__((warn_unused_result));
 
 /* The calls are done: once no agent has had anything to do for a moment
  * (a callback may still be on its way), every agent logs out; then

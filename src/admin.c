@@ -1,5 +1,6 @@
 /* admin.c: hotline-admin, the operator's command for the database:
- * migrations, the centres the broker serves and their agents. */
+ * migrations, the centres the broker serves, their agents, hospitals and
+ * booking batches. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 
 #include "agentpool.h"
 #include "agents.h"
+#include "bookimport.h"
 #include "db.h"
 #include "profile.h"
 
@@ -47,6 +49,18 @@ static void admin_usage(FILE *f)
 	      "  agent disable AGENT_ID --centre C\n"
 	      "                                   refuse the agent's logins and end its sessions;\n"
 	      "                                   its history stays (agent set --enable undoes it)\n"
+	      "  hospitals load FILE              insert or update the hospitals, departments and\n"
+	      "                                   booking platforms of a hospitals file (see\n"
+	      "                                   conf/hospitals.yaml) in one transaction; those of\n"
+	      "                                   its centre that it no longer lists are disabled\n"
+	      "  hospitals list --centre C        one line per row, tab-separated: hospital, code,\n"
+	      "                                   name, enabled (yes/no); department, hospital code,\n"
+	      "                                   code, name, enabled; platform, code, name\n"
+	      "  bookings import --centre C --source S FILE|-\n"
+	      "                                   import a CSV batch of bookings sent by system S\n"
+	      "                                   (doc/bookings.md) in one transaction: a bad line\n"
+	      "                                   imports nothing and is named; a batch imported\n"
+	      "                                   again adds nothing\n"
 	      "\n"
 	      "--db defaults to the HOTLINE_DB environment variable (a libpq conninfo or URI).\n"
 	      "The broker reads the centres when it connects and on SIGHUP.\n"
@@ -132,6 +146,155 @@ static int admin_centre(PGconn *conn, int argc, char **argv)
 	}
 	admin_usage(stderr);
 	return 2;
+}
+
+/* --- hospitals and bookings ------------------------------------------------------- */
+
+/* Exit status for a bookimport_ error: the input, or the database and system. */
+static int admin_bookimport_status(int rc)
+{
+	return rc == -EIO || rc == -ENOMEM ? 1 : 2;
+}
+
+/* Parses "--centre C" and "--source S" (when source is not NULL) of
+ * `WHAT VERB ...`; the operands that follow are left at argv[optind..].
+ * Prints what was wrong and returns 2, or returns 0. */
+static int admin_booking_options(const char *what, int argc, char **argv, const char **centre,
+				 const char **source)
+{
+	static const struct option opts[] = {
+		{"centre", required_argument, NULL, 'c'},
+		{"source", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 0; /* glibc: start a fresh scan (main's getopt ran before) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		if (c == '?' || c == ':' || (c == 's' && source == NULL)) {
+			fprintf(stderr, "hotline-admin %s %s: %s %s; see `hotline-admin --help`\n",
+				what, argv[0],
+				c == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+			return 2;
+		}
+		if (c == 'c')
+			*centre = optarg;
+		else
+			*source = optarg;
+	}
+	if (*centre == NULL || (source != NULL && *source == NULL)) {
+		fprintf(stderr, "hotline-admin %s %s: --centre C%s is required\n", what, argv[0],
+			source ? " and --source S are" : "");
+		return 2;
+	}
+	return 0;
+}
+
+static int admin_hospitals(PGconn *conn, int argc, char **argv)
+{
+	char err[2048];
+	if (argc == 2 && strcmp(argv[0], "load") == 0) {
+		size_t nh, nd, np;
+		int rc = bookimport_hospitals_yaml(conn, argv[1], &nh, &nd, &np, err, sizeof err);
+		if (rc != 0) {
+			fprintf(stderr, "hotline-admin hospitals load: %s\n", err);
+			return admin_bookimport_status(rc);
+		}
+		printf("loaded %s: %zu hospital(s), %zu department(s), %zu platform(s)\n", argv[1],
+		       nh, nd, np);
+		return 0;
+	}
+	if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+		const char *centre = NULL;
+		if (admin_booking_options("hospitals", argc, argv, &centre, NULL) != 0)
+			return 2;
+		if (optind != argc) {
+			fprintf(stderr, "hotline-admin hospitals list: takes no operand ('%s')\n",
+				argv[optind]);
+			return 2;
+		}
+		const char *params[1] = {centre};
+		PGresult *r = db_exec(conn, "SELECT 1 FROM centres WHERE code = $1", 1, params, err,
+				      sizeof err);
+		if (r == NULL) {
+			fprintf(stderr, "hotline-admin hospitals list: %s\n", err);
+			return 1;
+		}
+		bool known = PQntuples(r) == 1;
+		PQclear(r);
+		if (!known) {
+			fprintf(stderr, "hotline-admin hospitals list: centre %s is not registered\n",
+				centre);
+			return 2;
+		}
+		r = db_exec(conn,
+			    "SELECT 'hospital', code, name, CASE WHEN enabled THEN 'yes' ELSE 'no' END,"
+			    " NULL, 0, code COLLATE \"C\", '' COLLATE \"C\" FROM hospitals"
+			    " WHERE centre = $1"
+			    " UNION ALL SELECT 'department', hospital, code, name,"
+			    " CASE WHEN enabled THEN 'yes' ELSE 'no' END, 0, hospital, code"
+			    " FROM departments WHERE centre = $1"
+			    " UNION ALL SELECT 'platform', code, name, NULL, NULL, 1, '', code"
+			    " FROM booking_platforms WHERE centre = $1"
+			    " ORDER BY 6, 7, 8",
+			    1, params, err, sizeof err);
+		if (r == NULL) {
+			fprintf(stderr, "hotline-admin hospitals list: %s\n", err);
+			return 1;
+		}
+		for (int i = 0; i < PQntuples(r); i++) {
+			fputs(PQgetvalue(r, i, 0), stdout);
+			for (int col = 1; col <= 4 && !PQgetisnull(r, i, col); col++)
+				printf("\t%s", PQgetvalue(r, i, col));
+			putchar('\n');
+		}
+		if (PQntuples(r) == 0)
+			fprintf(stderr,
+				"hotline-admin hospitals list: centre %s has no hospitals yet "
+				"(hotline-admin hospitals load FILE)\n",
+				centre);
+		PQclear(r);
+		return 0;
+	}
+	admin_usage(stderr);
+	return 2;
+}
+
+static int admin_bookings(PGconn *conn, int argc, char **argv)
+{
+	char err[2048];
+	const char *centre = NULL, *source = NULL;
+	if (argc < 1 || strcmp(argv[0], "import") != 0) {
+		admin_usage(stderr);
+		return 2;
+	}
+	if (admin_booking_options("bookings", argc, argv, &centre, &source) != 0)
+		return 2;
+	if (optind + 1 != argc) {
+		fprintf(stderr, "hotline-admin bookings import: give one FILE (or - for standard "
+				"input)\n");
+		return 2;
+	}
+	const char *path = argv[optind];
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *f = from_stdin ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "hotline-admin bookings import: cannot open %s: %s\n", path,
+			strerror(errno));
+		return 2;
+	}
+	struct bookimport_result res;
+	int rc = bookimport_csv(conn, centre, source, f, &res, err, sizeof err);
+	if (!from_stdin)
+		fclose(f);
+	const char *name = from_stdin ? "standard input" : path;
+	if (rc != 0) {
+		fprintf(stderr, "hotline-admin bookings import: %s: %s\n", name, err);
+		return admin_bookimport_status(rc);
+	}
+	printf("imported %s: %lld line(s), %lld new booking(s), %lld already there\n", name,
+	       (long long)res.lines, (long long)res.inserted, (long long)res.replayed);
+	return 0;
 }
 
 /* What the agent subcommands were given, gathered before anything is checked. */
@@ -597,6 +760,10 @@ int main(int argc, char **argv)
 		rc = admin_centre(conn, argc - 1, argv + 1);
 	} else if (strcmp(argv[0], "agent") == 0) {
 		rc = admin_agent(conn, argc - 1, argv + 1);
+	} else if (strcmp(argv[0], "hospitals") == 0) {
+		rc = admin_hospitals(conn, argc - 1, argv + 1);
+	} else if (strcmp(argv[0], "bookings") == 0) {
+		rc = admin_bookings(conn, argc - 1, argv + 1);
 	} else {
 		admin_usage(stderr);
 		rc = 2;

@@ -29,7 +29,11 @@ void apireq_error(ingest_reply_fn reply, void *request, int status, const char *
 	json_t *e = json_pack("{s:i,s:s,s:s}", "status", status, "code", code, "message", msg);
 	if (e != NULL && field != NULL)
 		json_object_set_new(e, "field", json_string(field));
-	char *text = e ? json_dumps(json_pack("{s:o}", "error", e), JSON_COMPACT) : NULL;
+	/* The wrapper owns e; it was never released, so every error answer
+	 * leaked its body. */
+	json_t *wrapped = e ? json_pack("{s:o}", "error", e) : NULL;
+	char *text = wrapped ? json_dumps(wrapped, JSON_COMPACT) : NULL;
+	json_decref(wrapped);
 	if (text == NULL) {
 		/* the message was not valid UTF-8 (a key cut short): the code alone */
 		char plain[160];

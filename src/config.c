@@ -50,6 +50,8 @@ struct config_key {
 };
 
 static const char *const config_log_levels[] = {"debug", "info", "warn", "error", NULL};
+/* kpi.h's variants, in the config's spelling (kpi_variant_from_name). */
+static const char *const config_sl_variants[] = {"answered_based", "offered_based", "sl2", NULL};
 
 #define CONFIG_STR(n, def, fl, desc, field)                                                        \
 	{                                                                                          \
@@ -128,6 +130,24 @@ static const struct config_key config_keys[] = {
 		   workorders_file),
 	CONFIG_NUM("agents.session_ttl_s", 43200, 300, 604800, CONFIG_RELOADABLE,
 		   "Lifetime of an agent's login session in seconds.", agents_session_ttl_s),
+	CONFIG_NUM("stats.short_abandon_s", 5, 0, 3600, 0,
+		   "Callers who hang up after waiting less than this many seconds are short "
+		   "abandons, counted apart (hotline-stats rebuild applies a change to the kept "
+		   "statistics).",
+		   stats_short_abandon_s),
+	CONFIG_NUM("stats.service_level_s", 20, 0, 3600, 0,
+		   "Service-level threshold T: calls answered (or abandoned, for sl2) within T "
+		   "seconds.",
+		   stats_service_level_s),
+	CONFIG_ONE_OF("stats.service_level_variant", "offered_based", config_sl_variants, 0,
+		      "Service level: answered_based (answered within T / answered), "
+		      "offered_based (answered within T / answered + abandoned) or sl2 "
+		      "((answered + abandoned within T) / offered).",
+		      stats_service_level_variant),
+	CONFIG_NUM("stats.fold_interval_ms", 5000, 100, 600000, CONFIG_RELOADABLE,
+		   "How often the broker folds the statistics' deltas into their tables, in "
+		   "milliseconds.",
+		   stats_fold_interval_ms),
 	CONFIG_STR("time.zone", "Asia/Shanghai", CONFIG_NONEMPTY,
 		   "Local time zone of the centre (tz database name).", time_zone),
 	CONFIG_ONE_OF("log.level", "info", config_log_levels, CONFIG_RELOADABLE,

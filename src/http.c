@@ -13,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "auth.h"
+#include "bookings.h"
 #include "orders.h"
 #include "router.h"
 #include "log.h"
@@ -331,6 +332,40 @@ static void http_on_orders(struct http_front *h, struct evhttp_request *req, con
 			       http_bearer(req), body, len, http_on_ingest_reply, p);
 }
 
+/* /v1/bookings and /v1/hospitals: an agent's token, or for POST
+ * /v1/bookings the gateway's signature (a request that carries one is the
+ * gateway's, checked exactly like its events). */
+static void http_on_bookings(struct http_front *h, struct evhttp_request *req, const char *path,
+			     int64_t started)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	size_t len = 0;
+	const char *body = "";
+	if (cmd == EVHTTP_REQ_POST) {
+		body = http_json_body(h, req, ROUTE_BOOKINGS, started, &len);
+		if (body == NULL)
+			return;
+	} else if (!http_is_get(h, req, ROUTE_BOOKINGS, started)) {
+		return;
+	}
+	struct evkeyvalq *in_headers = evhttp_request_get_input_headers(req);
+	bool gateway = cmd == EVHTTP_REQ_POST &&
+		       evhttp_find_header(in_headers, AUTH_HEADER_SIGNATURE) != NULL;
+	if (gateway) {
+		enum auth_result ar = http_signature(h, req, body, len);
+		if (ar != AUTH_OK) {
+			http_error(h, req, ROUTE_BOOKINGS, 401, "unauthorised",
+				   auth_result_message(ar), started);
+			return;
+		}
+	}
+	struct http_pending *p = http_pending_new(h, req, ROUTE_BOOKINGS, started);
+	if (p != NULL)
+		bookings_request(ingest_bookings(h->in), cmd == EVHTTP_REQ_GET ? "GET" : "POST", path,
+				 evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)), gateway,
+				 http_bearer(req), body, len, http_on_ingest_reply, p);
+}
+
 /* GET /v1/centres/C/queues|callbacks: signed, or an agent's token. */
 static void http_on_centres(struct http_front *h, struct evhttp_request *req, const char *rest,
 			    int64_t started)
@@ -376,6 +411,10 @@ static void http_on_metrics(struct http_front *h, struct evhttp_request *req, in
 	h->metrics->redis_up = ingest_redis_up(h->in);
 	h->metrics->agents_logged_in = router_agents_logged_in(ingest_router(h->in));
 	orders_fill_metrics(ingest_orders(h->in), h->metrics);
+	struct statsfold_counts folds = ingest_statsfold_counts(h->in);
+	h->metrics->stats_folds = folds.folds;
+	h->metrics->stats_fold_failures = folds.failures;
+	h->metrics->stats_folded_rows = folds.rows;
 	/* Count this request before rendering so that it sees itself. */
 	metrics_count_request(h->metrics, ROUTE_METRICS, 200, 0);
 	char *text = metrics_render(h->metrics, &len);
@@ -410,6 +449,8 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 		http_on_orders(h, req, path + 4, started);
 	} else if (strncmp(path, "/v1/centres/", 12) == 0) {
 		http_on_centres(h, req, path + 12, started);
+	} else if (strcmp(path, "/v1/bookings") == 0 || strcmp(path, "/v1/hospitals") == 0) {
+		http_on_bookings(h, req, path + 4, started);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
 		enum metrics_route route = path[1] == 'h' ? ROUTE_HEALTHZ : ROUTE_METRICS;
 		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
@@ -423,7 +464,8 @@ static void http_on_request(struct evhttp_request *req, void *arg)
 	} else {
 		http_error(h, req, ROUTE_OTHER, 404, "not_found",
 			   "no such route (see doc/api.md: /v1/calls/events, /v1/agents/..., "
-			   "/v1/gateway/commands, /v1/centres/..., /healthz, /metrics)",
+			   "/v1/gateway/commands, /v1/centres/..., /v1/bookings, /v1/hospitals, "
+			   "/healthz, /metrics)",
 			   started);
 	}
 }

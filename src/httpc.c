@@ -27,6 +27,7 @@
 struct httpc_request {
 	struct httpc_request *next; /* in the queue or the free list */
 	char uri[HTTPC_URI_MAX];
+	bool get;           /* a GET without a body, else a POST of body */
 	bool bearer;        /* Authorization: Bearer token (none when token is NULL),
 			     * else signed with the pool's secret */
 	char *token;        /* owned */
@@ -252,7 +253,7 @@ static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
 	evhttp_request_set_error_cb(req, httpc_on_error);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	if (evhttp_add_header(h, "Host", c->host_header) != 0 ||
-	    evhttp_add_header(h, "Content-Type", "application/json") != 0 ||
+	    (!r->get && evhttp_add_header(h, "Content-Type", "application/json") != 0) ||
 	    httpc_add_auth(c, r, h) != 0 ||
 	    (r->header_name != NULL &&
 	     evhttp_add_header(h, r->header_name, r->header_value) != 0) ||
@@ -261,7 +262,8 @@ static void httpc_start(struct httpc_conn *conn, struct httpc_request *r)
 		goto fail;
 	}
 	/* On failure evhttp has freed req. */
-	if (evhttp_make_request(conn->evcon, req, EVHTTP_REQ_POST, r->uri) != 0)
+	if (evhttp_make_request(conn->evcon, req, r->get ? EVHTTP_REQ_GET : EVHTTP_REQ_POST,
+				r->uri) != 0)
 		goto fail;
 	return;
 
@@ -299,6 +301,7 @@ static void httpc_dispatch(struct httpc *c)
 /* What a request carries besides its body: a Bearer token (bearer true;
  * none when token is NULL) or the signature, and maybe one more header. */
 struct httpc_extras {
+	bool get;
 	bool bearer;
 	const char *token;
 	const char *header_name;
@@ -334,6 +337,7 @@ static int httpc_queue(struct httpc *c, const char *path, const char *body, size
 	}
 	if (n == 0)
 		strcpy(r->uri, "/");
+	r->get = x->get;
 	r->bearer = x->bearer;
 	if (httpc_copy_string(&r->token, x->token) != 0 ||
 	    httpc_copy_string(&r->header_name, x->header_name) != 0 ||
@@ -397,6 +401,15 @@ int httpc_post_json_header(struct httpc *c, const char *path, const char *body, 
 		return -EINVAL;
 	const struct httpc_extras x = {.header_name = name, .header_value = value};
 	return httpc_queue(c, path, body, body_len, &x, done, arg);
+}
+
+int httpc_get(struct httpc *c, const char *path, const char *token, httpc_done_fn done, void *arg)
+{
+	if (token != NULL && !httpc_header_text_ok(token, HTTPC_TOKEN_MAX, false))
+		return -EINVAL;
+	/* Signed, a GET is signed over the empty body, as the broker checks it. */
+	const struct httpc_extras x = {.get = true, .bearer = token != NULL, .token = token};
+	return httpc_queue(c, path, "", 0, &x, done, arg);
 }
 
 size_t httpc_pending(const struct httpc *c)

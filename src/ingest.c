@@ -10,6 +10,8 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "bookings.h"
+#include "statsfold.h"
 #include "calls.h"
 #include "jsonw.h"
 #include "log.h"
@@ -60,7 +62,9 @@ struct ingest {
 	struct mirror *mirror;
 	struct router *router;
 	struct orders *orders;
-	struct store_statement *statements; /* the router's and the orders' */
+	struct bookings *bookings;
+	struct statsfold *statsfold;
+	struct store_statement *statements; /* the router's, the orders', the bookings', the fold's */
 	struct metrics *metrics;
 	const struct classifier *classifier;
 	char *caller_key;
@@ -925,19 +929,29 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 	}
 	in->router = router_new(base, cfg, qf, metrics);
 	in->orders = orders_new(base, cfg, wc, metrics);
-	size_t n_router, n_orders;
+	in->bookings = bookings_new(metrics);
+	in->statsfold = statsfold_new(base, cfg->stats_fold_interval_ms);
+	size_t n_router, n_orders, n_bookings, n_fold;
 	const struct store_statement *rs = router_statements(&n_router);
 	const struct store_statement *os = orders_statements(&n_orders);
-	in->statements = calloc(n_router + n_orders, sizeof *in->statements);
-	if (in->router == NULL || in->orders == NULL || in->statements == NULL) {
+	const struct store_statement *bs = bookings_statements(&n_bookings);
+	const struct store_statement *fs = statsfold_statements(&n_fold);
+	in->statements =
+		calloc(n_router + n_orders + n_bookings + n_fold, sizeof *in->statements);
+	if (in->router == NULL || in->orders == NULL || in->bookings == NULL ||
+	    in->statsfold == NULL || in->statements == NULL) {
 		router_free(in->router);
 		orders_free(in->orders);
+		bookings_free(in->bookings);
+		statsfold_free(in->statsfold);
 		free(in->statements);
 		free(in);
 		return NULL;
 	}
 	memcpy(in->statements, rs, n_router * sizeof *rs);
 	memcpy(in->statements + n_router, os, n_orders * sizeof *os);
+	memcpy(in->statements + n_router + n_orders, bs, n_bookings * sizeof *bs);
+	memcpy(in->statements + n_router + n_orders + n_bookings, fs, n_fold * sizeof *fs);
 	struct store_hooks hooks = {
 		.recover_begin = ingest_recover_begin,
 		.recover_centre = ingest_recover_centre,
@@ -950,7 +964,7 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 		.batch_done = ingest_batch_done,
 	};
 	hooks.statements = in->statements;
-	hooks.n_statements = n_router + n_orders;
+	hooks.n_statements = n_router + n_orders + n_bookings + n_fold;
 	hooks.recovery_queries = router_recovery_queries(in->router, &hooks.n_recovery_queries);
 	in->base = base;
 	in->metrics = metrics;
@@ -973,6 +987,8 @@ struct ingest *ingest_new(struct event_base *base, const struct config *cfg,
 	router_attach(in->router, in->store, in->mirror);
 	router_on_queue_change(in->router, ingest_on_queue_change, in);
 	orders_attach(in->orders, in->store, in->router);
+	bookings_attach(in->bookings, in->store, in->router);
+	statsfold_attach(in->statsfold, in->store);
 	return in;
 }
 
@@ -989,6 +1005,12 @@ void ingest_set_config(struct ingest *in, const struct config *cfg, const struct
 	in->retry_after_s = cfg->database_retry_after_s;
 	in->classifier = cls;
 	router_set_config(in->router, cfg);
+	statsfold_set_interval(in->statsfold, cfg->stats_fold_interval_ms);
+}
+
+struct statsfold_counts ingest_statsfold_counts(const struct ingest *in)
+{
+	return statsfold_counts(in->statsfold);
 }
 
 struct router *ingest_router(struct ingest *in)
@@ -999,6 +1021,11 @@ struct router *ingest_router(struct ingest *in)
 struct orders *ingest_orders(struct ingest *in)
 {
 	return in->orders;
+}
+
+struct bookings *ingest_bookings(struct ingest *in)
+{
+	return in->bookings;
 }
 
 void ingest_close_streams(struct ingest *in)
@@ -1046,6 +1073,10 @@ void ingest_free(struct ingest *in)
 	router_free(in->router);
 	orders_attach(in->orders, NULL, NULL);
 	orders_free(in->orders);
+	bookings_attach(in->bookings, NULL, NULL);
+	bookings_free(in->bookings);
+	statsfold_attach(in->statsfold, NULL);
+	statsfold_free(in->statsfold);
 	free(in->statements);
 	if (in->ev_mirror)
 		event_free(in->ev_mirror);

@@ -6,10 +6,10 @@
 #include <string.h>
 
 static const int metrics_statuses[METRICS_STATUS_SLOTS] = {200, 400, 401, 404, 405, 409, 413,
-							   415, 422, 500, 503, 0, 0, 0};
+							   415, 422, 500, 503, 201, 0, 0};
 static const char *const metrics_route_names[ROUTE_COUNT] = {
 	"/v1/calls/events", "/healthz", "/metrics", "other", "/v1/agents", "/v1/gateway/commands",
-	"/v1/centres", "/v1/workorders"};
+	"/v1/centres", "/v1/workorders", "/v1/bookings"};
 static const char *const metrics_result_names[EVRES_COUNT] = {"accepted", "replayed", "rejected"};
 static const double metrics_latency_bounds[METRICS_LATENCY_BUCKETS] = {
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10};
@@ -176,7 +176,20 @@ char *metrics_render(const struct metrics *m, size_t *len)
 		"# TYPE hotline_outbox_posts_total counter\n"
 		"hotline_outbox_posts_total{result=\"delivered\"} %llu\n"
 		"hotline_outbox_posts_total{result=\"retried\"} %llu\n"
-		"hotline_outbox_posts_total{result=\"refused\"} %llu\n",
+		"hotline_outbox_posts_total{result=\"refused\"} %llu\n"
+		"# HELP hotline_bookings_total Bookings posted to the API by result.\n"
+		"# TYPE hotline_bookings_total counter\n"
+		"hotline_bookings_total{result=\"created\"} %llu\n"
+		"hotline_bookings_total{result=\"replayed\"} %llu\n"
+		"hotline_bookings_total{result=\"refused\"} %llu\n"
+		"# HELP hotline_stats_folds_total Folds of the statistics' deltas into their tables "
+		"by result.\n"
+		"# TYPE hotline_stats_folds_total counter\n"
+		"hotline_stats_folds_total{result=\"committed\"} %llu\n"
+		"hotline_stats_folds_total{result=\"failed\"} %llu\n"
+		"# HELP hotline_stats_folded_rows_total Delta rows folded.\n"
+		"# TYPE hotline_stats_folded_rows_total counter\n"
+		"hotline_stats_folded_rows_total %llu\n",
 		(unsigned long long)m->batches_failed, (unsigned long long)m->store_disconnects,
 		(unsigned long long)m->recoveries, (unsigned long long)m->calls_in_progress,
 		(unsigned long long)m->store_backlog, m->store_up, m->redis_up,
@@ -184,7 +197,10 @@ char *metrics_render(const struct metrics *m, size_t *len)
 		(unsigned long long)m->logins_ok, (unsigned long long)m->logins_refused,
 		(unsigned long long)m->callbacks_created, (unsigned long long)m->agents_logged_in,
 		(unsigned long long)m->outbox_delivered, (unsigned long long)m->outbox_retried,
-		(unsigned long long)m->outbox_failed);
+		(unsigned long long)m->outbox_failed, (unsigned long long)m->bookings_created,
+		(unsigned long long)m->bookings_replayed, (unsigned long long)m->bookings_refused,
+		(unsigned long long)m->stats_folds, (unsigned long long)m->stats_fold_failures,
+		(unsigned long long)m->stats_folded_rows);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -1,14 +1,14 @@
 /* replay.c: the simulator's plan generator: turns a scaled year profile and a
  * seed into a deterministic stream of calls with their gateway events.
  *
- * Randomness is xoshiro256** seeded through splitmix64, and every draw is an
- * integer: no floating point, so the plan does not depend on libm. The year is
- * generated one local day at a time: per-day counts come from a largest-
- * remainder apportionment fixed up front, a day's compact records are drawn,
- * sorted by offered time and expanded into full calls one by one. Work
- * orders are few (14,716 in Nanjing's year): their times are all drawn in
- * replay_new, and each order's details come from its own generator when it is
- * asked for.
+ * Randomness, the local days and the daily and weekly rhythm come from
+ * yearplan.h (shared with the bookings plan): every draw is an integer, so
+ * the plan does not depend on libm. The year is generated one local day at
+ * a time: per-day counts come from a largest-remainder apportionment fixed
+ * up front, a day's compact records are drawn, sorted by offered time and
+ * expanded into full calls one by one. Work orders are few (14,716 in
+ * Nanjing's year): their times are all drawn in replay_new, and each order's
+ * details come from its own generator when it is asked for.
  */
 #include "replay.h"
 
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "timeutil.h"
+#include "yearplan.h"
 
 #define USEC_PER_SEC INT64_C(1000000)
 /* Abandoned calls planned on top of the accepted ones, in percent. */
@@ -27,17 +28,6 @@
 /* The last accepted call of a centre is offered this long before the end of
  * the local year (23:59:00 on 31 December). */
 #define REPLAY_LAST_CALL_BEFORE_END_S 60
-
-/* Relative call volume by local hour: two peaks, 9-11 and 14-16, quiet nights. */
-static const int64_t replay_hour_weekday[24] = {
-	4,  3,  2,   2,   2,   4,  10, 35, 95, 130, 135, 110,
-	55, 80, 120, 120, 100, 60, 35, 28, 22, 16,  10,  6,
-};
-static const int64_t replay_hour_weekend[24] = {
-	5, 3, 2, 2, 2, 3, 6, 18, 45, 70, 80, 72, 45, 55, 70, 70, 60, 42, 30, 26, 20, 14, 9, 6,
-};
-/* Relative call volume by ISO weekday (index 1 = Monday .. 7 = Sunday). */
-static const int64_t replay_weekday_weight[8] = {0, 100, 96, 94, 93, 90, 58, 52};
 
 /* Common Chinese mobile prefixes for fake caller numbers. */
 static const char *const replay_mobile_prefixes[] = {
@@ -110,10 +100,6 @@ static const char *const replay_order_source_tags[REPLAY_ORDER_SOURCES] = {"city
 
 #define N_ELEMENTS(a) (sizeof(a) / sizeof((a)[0]))
 
-struct replay_rng {
-	uint64_t s[4];
-};
-
 /* A day's call before expansion: everything needed to sort and to expand. */
 struct replay_slot {
 	int64_t offered_usec;
@@ -150,7 +136,7 @@ struct replay {
 	uint64_t seed;
 	int year;
 	int days;
-	struct replay_rng rng;
+	struct yearplan_rng rng;
 	struct replay_centre *centres;
 	size_t n_centres;
 	int64_t planned_calls;
@@ -166,69 +152,9 @@ struct replay {
 	size_t n_orders;
 };
 
-static uint64_t replay_splitmix64(uint64_t *state)
+static const char *replay_rng_pick(struct yearplan_rng *g, const char *const *items, size_t n)
 {
-	uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void replay_rng_seed(struct replay_rng *g, uint64_t seed)
-{
-	uint64_t sm = seed;
-	for (int i = 0; i < 4; i++)
-		g->s[i] = replay_splitmix64(&sm);
-}
-
-static inline uint64_t replay_rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna). */
-static uint64_t replay_rng_next(struct replay_rng *g)
-{
-	uint64_t *s = g->s;
-	const uint64_t result = replay_rotl(s[1] * 5, 7) * 9;
-	const uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = replay_rotl(s[3], 45);
-	return result;
-}
-
-/* Uniform in [0, n) without modulo bias; n > 0. */
-static uint64_t replay_rng_below(struct replay_rng *g, uint64_t n)
-{
-	const uint64_t threshold = (0 - n) % n;
-	for (;;) {
-		uint64_t r = replay_rng_next(g);
-		if (r >= threshold)
-			return r % n;
-	}
-}
-
-static const char *replay_rng_pick(struct replay_rng *g, const char *const *items, size_t n)
-{
-	return items[replay_rng_below(g, n)];
-}
-
-/* Index drawn with probability weight[i] / total; total > 0. */
-static size_t replay_rng_weighted(struct replay_rng *g, const int64_t *weight, size_t n,
-				  int64_t total)
-{
-	int64_t r = (int64_t)replay_rng_below(g, (uint64_t)total);
-	for (size_t i = 0; i < n; i++) {
-		if (r < weight[i])
-			return i;
-		r -= weight[i];
-	}
-	return n - 1;
+	return items[yearplan_rng_below(g, n)];
 }
 
 static bool replay_code_is_id_safe(const char *code)
@@ -253,47 +179,6 @@ static int replay_decimal_digits(uint64_t v)
 		n++;
 	}
 	return n;
-}
-
-/* A local day: its bounds, and its hours' weights by the daily rhythm of
- * its weekday, cumulated. A day has 23 to 25 hours across a DST change. */
-struct replay_day {
-	int64_t midnight; /* usec */
-	int64_t seconds;  /* its length */
-	int64_t cum[25];
-	int n_hours;
-};
-
-static void replay_day_frame(const struct replay *r, int d, struct replay_day *day)
-{
-	int minute, weekday;
-
-	day->midnight = timeutil_local_midnight(r->year, 1, 1 + d);
-	day->seconds = (timeutil_local_midnight(r->year, 1, 2 + d) - day->midnight) / USEC_PER_SEC;
-	timeutil_local_clock(day->midnight, &minute, &weekday);
-	const int64_t *hour_weight = weekday >= 6 ? replay_hour_weekend : replay_hour_weekday;
-	day->n_hours = (int)((day->seconds + 3599) / 3600);
-	if (day->n_hours > 25)
-		day->n_hours = 25;
-	if (day->n_hours < 1)
-		day->n_hours = 1;
-	for (int h = 0; h < day->n_hours; h++)
-		day->cum[h] = (h > 0 ? day->cum[h - 1] : 0) + hour_weight[h < 24 ? h : 23];
-}
-
-/* Seconds after the day's midnight by its hourly rhythm, in [lo, hi); hi > lo. */
-static int64_t replay_sample_offset(struct replay_rng *g, const struct replay_day *day, int64_t lo,
-				    int64_t hi)
-{
-	for (;;) {
-		int64_t r = (int64_t)replay_rng_below(g, (uint64_t)day->cum[day->n_hours - 1]);
-		int h = 0;
-		while (day->cum[h] <= r)
-			h++;
-		int64_t s = (int64_t)h * 3600 + (int64_t)replay_rng_below(g, 3600);
-		if (s >= lo && s < hi)
-			return s;
-	}
 }
 
 /* The per-centre counts, checks and per-day apportionment. Own centre first,
@@ -429,7 +314,7 @@ static int replay_plan_orders(struct replay *r, const int64_t *day_weight, char 
 	const char *centre = r->centres[0].code;
 	int64_t *per_day = NULL;
 	int64_t total = 0;
-	struct replay_rng g;
+	struct yearplan_rng g;
 
 	r->planned_orders[REPLAY_ORDER_CITY] = p->work_orders_city;
 	r->planned_orders[REPLAY_ORDER_PROVINCE] = p->work_orders_province;
@@ -473,17 +358,17 @@ static int replay_plan_orders(struct replay *r, const int64_t *day_weight, char 
 		snprintf(err, err_len, "out of memory for %" PRId64 " work orders", total);
 		return -1;
 	}
-	replay_rng_seed(&g, r->seed ^ REPLAY_ORDER_SEED_MIX);
+	yearplan_rng_seed(&g, r->seed ^ REPLAY_ORDER_SEED_MIX);
 	for (int s = 0; s < REPLAY_ORDER_SOURCES; s++) {
 		profile_apportion(r->planned_orders[s], day_weight, (size_t)r->days, per_day);
 		for (int d = 0; d < r->days; d++) {
-			struct replay_day day;
+			struct yearplan_day day;
 			if (per_day[d] == 0)
 				continue;
-			replay_day_frame(r, d, &day);
+			yearplan_day_frame(r->year, d, &day);
 			for (int64_t k = 0; k < per_day[d]; k++) {
 				struct replay_order_slot *o = &r->orders[r->n_orders];
-				int64_t at = replay_sample_offset(&g, &day, 0, day.seconds);
+				int64_t at = yearplan_sample_offset(&g, &day, 0, day.seconds);
 				o->received_usec = day.midnight + at * USEC_PER_SEC;
 				o->index = (uint32_t)r->n_orders++;
 				o->source = (uint8_t)s;
@@ -526,7 +411,7 @@ struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err
 	r->seed = seed;
 	r->year = scaled->year;
 	r->days = timeutil_days_in_year(scaled->year);
-	replay_rng_seed(&r->rng, seed);
+	yearplan_rng_seed(&r->rng, seed);
 
 	day_weight = calloc((size_t)r->days, sizeof *day_weight);
 	if (day_weight == NULL) {
@@ -536,8 +421,8 @@ struct replay *replay_new(const struct profile *scaled, uint64_t seed, char *err
 	for (int d = 0; d < r->days; d++) {
 		int minute, weekday;
 		timeutil_local_clock(timeutil_local_midnight(r->year, 1, 1 + d), &minute, &weekday);
-		day_weight[d] = replay_weekday_weight[weekday] *
-				(int64_t)(90 + replay_rng_below(&r->rng, 21));
+		day_weight[d] = yearplan_weekday_weight(weekday) *
+				(int64_t)(90 + yearplan_rng_below(&r->rng, 21));
 	}
 	if (replay_plan_centres(r, day_weight, err, err_len) != 0 ||
 	    replay_plan_orders(r, day_weight, err, err_len) != 0)
@@ -586,20 +471,20 @@ void replay_free(struct replay *r)
 	free(r);
 }
 
-static enum category replay_draw_accepted(struct replay_rng *g, struct replay_centre *rc)
+static enum category replay_draw_accepted(struct yearplan_rng *g, struct replay_centre *rc)
 {
-	size_t c = replay_rng_weighted(g, rc->remaining, CATEGORY_COUNT, rc->remaining_total);
+	size_t c = yearplan_rng_weighted(g, rc->remaining, CATEGORY_COUNT, rc->remaining_total);
 	rc->remaining[c]--;
 	rc->remaining_total--;
 	return (enum category)c;
 }
 
-static enum category replay_draw_abandoned(struct replay_rng *g, const struct replay_centre *rc)
+static enum category replay_draw_abandoned(struct yearplan_rng *g, const struct replay_centre *rc)
 {
 	if (rc->abandon_weight_total <= 0)
 		return CATEGORY_OTHER;
-	return (enum category)replay_rng_weighted(g, rc->abandon_weight, CATEGORY_COUNT,
-						  rc->abandon_weight_total);
+	return (enum category)yearplan_rng_weighted(g, rc->abandon_weight, CATEGORY_COUNT,
+						    rc->abandon_weight_total);
 }
 
 static int replay_slot_compare(const void *a, const void *b)
@@ -634,9 +519,9 @@ static void replay_push_slot(struct replay *r, int64_t offered_usec, size_t cent
  */
 static void replay_generate_day(struct replay *r, int d)
 {
-	struct replay_day day;
+	struct yearplan_day day;
 
-	replay_day_frame(r, d, &day);
+	yearplan_day_frame(r->year, d, &day);
 	const int64_t midnight = day.midnight;
 	const int64_t last_offset = day.seconds - REPLAY_LAST_CALL_BEFORE_END_S;
 	const bool first_day = d == 0;
@@ -655,12 +540,12 @@ static void replay_generate_day(struct replay *r, int d)
 			replay_push_slot(r, midnight + last_offset * USEC_PER_SEC, i,
 					 replay_draw_accepted(&r->rng, rc), false);
 		for (int64_t k = 0; k < rc->day_accepted[d]; k++) {
-			int64_t s = replay_sample_offset(&r->rng, &day, lo, hi);
+			int64_t s = yearplan_sample_offset(&r->rng, &day, lo, hi);
 			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
 					 replay_draw_accepted(&r->rng, rc), false);
 		}
 		for (int64_t k = 0; k < rc->day_abandoned[d]; k++) {
-			int64_t s = replay_sample_offset(&r->rng, &day, lo, hi);
+			int64_t s = yearplan_sample_offset(&r->rng, &day, lo, hi);
 			replay_push_slot(r, midnight + s * USEC_PER_SEC, i,
 					 replay_draw_abandoned(&r->rng, rc), true);
 		}
@@ -669,7 +554,7 @@ static void replay_generate_day(struct replay *r, int d)
 }
 
 /* Dialled number, IVR path and caller flag that make the classifier choose c. */
-static void replay_choose_route(struct replay_rng *g, enum category c, struct replay_call *out)
+static void replay_choose_route(struct yearplan_rng *g, enum category c, struct replay_call *out)
 {
 	const char *path = "";
 
@@ -693,7 +578,7 @@ static void replay_choose_route(struct replay_rng *g, enum category c, struct re
 	case CATEGORY_CRISIS: {
 		/* The three ways a call reaches crisis: the dedicated line, the
 		 * crisis menu, or the gateway flagging a recent crisis caller. */
-		uint64_t way = replay_rng_below(g, 100);
+		uint64_t way = yearplan_rng_below(g, 100);
 		if (way < 40) {
 			snprintf(out->dialled, sizeof out->dialled, "%s", REPLAY_DIALLED_CRISIS);
 		} else if (way < 75) {
@@ -737,7 +622,7 @@ static void replay_expand(struct replay *r, const struct replay_slot *s, struct 
 {
 	struct replay_centre *rc = &r->centres[s->centre];
 	const enum category c = (enum category)s->category;
-	struct replay_rng g;
+	struct yearplan_rng g;
 
 	memset(out, 0, sizeof *out);
 	out->centre = rc->code;
@@ -750,18 +635,18 @@ static void replay_expand(struct replay *r, const struct replay_slot *s, struct 
 
 	uint64_t mix = r->seed ^ (UINT64_C(0xd1b54a32d192ed03) * ((uint64_t)s->centre + 1)) ^
 		       (UINT64_C(0x8cb92ba72f3d8dd7) * out->index);
-	replay_rng_seed(&g, mix);
+	yearplan_rng_seed(&g, mix);
 
 	snprintf(out->caller, sizeof out->caller, "%s%08" PRIu64,
 		 replay_rng_pick(&g, replay_mobile_prefixes, N_ELEMENTS(replay_mobile_prefixes)),
-		 replay_rng_below(&g, 100000000));
+		 yearplan_rng_below(&g, 100000000));
 	replay_choose_route(&g, c, out);
 
 	int64_t t = s->offered_usec;
 	replay_add_event(out, REPLAY_EVENT_OFFERED, t);
 	if (s->abandoned) {
 		out->outcome = REPLAY_OUTCOME_ABANDONED;
-		t += (int64_t)(3 + replay_rng_below(&g, 60) + replay_rng_below(&g, 60)) *
+		t += (int64_t)(3 + yearplan_rng_below(&g, 60) + yearplan_rng_below(&g, 60)) *
 		     USEC_PER_SEC;
 		replay_add_event(out, REPLAY_EVENT_ABANDONED, t);
 		return;
@@ -770,31 +655,31 @@ static void replay_expand(struct replay *r, const struct replay_slot *s, struct 
 		out->outcome = REPLAY_OUTCOME_SELF_SERVICE;
 		size_t plen = strlen(out->ivr_path); /* at most 2: see replay_paths_self_service */
 		memcpy(out->ivr_final_path, out->ivr_path, plen);
-		out->ivr_final_path[plen] = (char)('1' + replay_rng_below(&g, 4));
+		out->ivr_final_path[plen] = (char)('1' + yearplan_rng_below(&g, 4));
 		out->ivr_final_path[plen + 1] = '\0';
-		t += (int64_t)(20 + replay_rng_below(&g, 100) + replay_rng_below(&g, 60)) *
+		t += (int64_t)(20 + yearplan_rng_below(&g, 100) + yearplan_rng_below(&g, 60)) *
 		     USEC_PER_SEC;
 		replay_add_event(out, REPLAY_EVENT_IVR_COMPLETED, t);
-		t += (int64_t)(1 + replay_rng_below(&g, 5)) * USEC_PER_SEC;
+		t += (int64_t)(1 + yearplan_rng_below(&g, 5)) * USEC_PER_SEC;
 		replay_add_event(out, REPLAY_EVENT_ENDED, t);
 		return;
 	}
 
 	out->outcome = REPLAY_OUTCOME_HANDLED;
-	out->agent = 1 + (unsigned)replay_rng_below(&g, REPLAY_AGENTS);
-	int64_t wait_s = c == CATEGORY_CRISIS ?
-				 (int64_t)(1 + replay_rng_below(&g, 8)) :
-				 (int64_t)(2 + replay_rng_below(&g, 24) + replay_rng_below(&g, 24));
-	int64_t handle_s = (int64_t)(20 + replay_rng_below(&g, 120) + replay_rng_below(&g, 180) +
-				     replay_rng_below(&g, 300));
+	out->agent = 1 + (unsigned)yearplan_rng_below(&g, REPLAY_AGENTS);
+	int64_t wait_s = c == CATEGORY_CRISIS ? (int64_t)(1 + yearplan_rng_below(&g, 8)) :
+						(int64_t)(2 + yearplan_rng_below(&g, 24) +
+							  yearplan_rng_below(&g, 24));
+	int64_t handle_s = (int64_t)(20 + yearplan_rng_below(&g, 120) +
+				     yearplan_rng_below(&g, 180) + yearplan_rng_below(&g, 300));
 	if (c == CATEGORY_CRISIS)
-		handle_s += (int64_t)(300 + replay_rng_below(&g, 900));
+		handle_s += (int64_t)(300 + yearplan_rng_below(&g, 900));
 	t += wait_s * USEC_PER_SEC;
 	replay_add_event(out, REPLAY_EVENT_ANSWERED, t);
-	if (replay_rng_below(&g, 100) < 4) {
-		unsigned to = 1 + (unsigned)replay_rng_below(&g, REPLAY_AGENTS - 1);
+	if (yearplan_rng_below(&g, 100) < 4) {
+		unsigned to = 1 + (unsigned)yearplan_rng_below(&g, REPLAY_AGENTS - 1);
 		out->transfer_agent = to >= out->agent ? to + 1 : to;
-		int64_t after_s = 5 + (int64_t)replay_rng_below(&g, (uint64_t)(handle_s - 10));
+		int64_t after_s = 5 + (int64_t)yearplan_rng_below(&g, (uint64_t)(handle_s - 10));
 		replay_add_event(out, REPLAY_EVENT_TRANSFERRED, t + after_s * USEC_PER_SEC);
 	}
 	replay_add_event(out, REPLAY_EVENT_ENDED, t + handle_s * USEC_PER_SEC);
@@ -861,7 +746,7 @@ bool replay_order_at(const struct replay *r, size_t i, struct replay_order *out)
 		return false;
 	const struct replay_order_slot *slot = &r->orders[i];
 	const enum replay_order_source source = (enum replay_order_source)slot->source;
-	struct replay_rng g;
+	struct yearplan_rng g;
 
 	memset(out, 0, sizeof *out);
 	out->source = source;
@@ -874,26 +759,26 @@ bool replay_order_at(const struct replay *r, size_t i, struct replay_order *out)
 	uint64_t mix = r->seed ^ REPLAY_ORDER_SEED_MIX ^
 		       (UINT64_C(0xd1b54a32d192ed03) * ((uint64_t)source + 1)) ^
 		       (UINT64_C(0x8cb92ba72f3d8dd7) * out->index);
-	replay_rng_seed(&g, mix);
+	yearplan_rng_seed(&g, mix);
 	const struct replay_order_text *text;
-	if (replay_rng_below(&g, 100) < REPLAY_ORDER_CONSULTATION_PERCENT) {
+	if (yearplan_rng_below(&g, 100) < REPLAY_ORDER_CONSULTATION_PERCENT) {
 		out->category = CATEGORY_CONSULTATION;
-		text = &replay_order_consultations[replay_rng_below(
+		text = &replay_order_consultations[yearplan_rng_below(
 			&g, N_ELEMENTS(replay_order_consultations))];
 	} else {
 		out->category = CATEGORY_COMPLAINT;
-		text = &replay_order_complaints[replay_rng_below(
+		text = &replay_order_complaints[yearplan_rng_below(
 			&g, N_ELEMENTS(replay_order_complaints))];
 	}
 	out->title = text->title;
 	out->content = text->content;
-	out->urgent = replay_rng_below(&g, 100) < REPLAY_ORDER_URGENT_PERCENT;
+	out->urgent = yearplan_rng_below(&g, 100) < REPLAY_ORDER_URGENT_PERCENT;
 	snprintf(out->citizen_name, sizeof out->citizen_name, "%s%s",
 		 replay_rng_pick(&g, replay_surnames, N_ELEMENTS(replay_surnames)),
 		 replay_rng_pick(&g, replay_given_names, N_ELEMENTS(replay_given_names)));
 	snprintf(out->citizen_phone, sizeof out->citizen_phone, "%s%08" PRIu64,
 		 replay_rng_pick(&g, replay_mobile_prefixes, N_ELEMENTS(replay_mobile_prefixes)),
-		 replay_rng_below(&g, 100000000));
+		 yearplan_rng_below(&g, 100000000));
 	return true;
 }
 

@@ -2473,6 +2473,18 @@ int router_identify(struct router *r, const char *token, struct router_identity 
 	return 0;
 }
 
+bool router_agent_handles_call(struct router *r, const char *centre, const char *agent,
+			       const char *call_id)
+{
+	struct router_centre *rc = router_centre_find(r, centre);
+	struct router_agent *ra = rc ? router_agent_find(rc, agent) : NULL;
+	if (ra == NULL || call_id == NULL || call_id[0] == '\0')
+		return false;
+	/* An offered call is not yet the agent's: only once answered. */
+	bool talking = ra->state == ACD_AGENT_ON_CALL || ra->state == ACD_AGENT_WRAP_UP;
+	return (talking && strcmp(ra->call, call_id) == 0) || strcmp(ra->last_call, call_id) == 0;
+}
+
 void router_agent_post(struct router *r, const char *action, const char *token,
 		       const char *body, size_t len, ingest_reply_fn reply, void *request)
 {

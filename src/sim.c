@@ -1,8 +1,11 @@
 /* sim.c: hotline-sim, the gateway simulator: prints the scaled profile a
- * replay expects, and replays a year profile through the broker's
- * distributor, playing the gateway (POST /v1/calls/events and the command
- * stream of each centre), a pool of agents per centre (simagents.c) and the
- * 12345 platforms that hand the own centre its work orders (simorders.c).
+ * replay expects and the hospitals file of a profile, and replays a year
+ * profile through the broker's distributor, playing the gateway (POST
+ * /v1/calls/events and the command stream of each centre), a pool of agents
+ * per centre (simagents.c), the 12345 platforms that hand the own centre its
+ * work orders (simorders.c), and the systems that make its bookings: the
+ * agents (or the gateway) book during booking calls, and the other systems'
+ * daily batches go into PostgreSQL (simbookings.c).
  *
  * The plan (replay.c) fixes every call and event; this file only drives it:
  * a bounded set of calls in progress, each sending its events in order, one
@@ -12,9 +15,11 @@
  * short ring. The interleaving and the agents depend on timing; everything
  * else that is sent does not.
  *
- * A call is in one of three states, changed only by sim_call_set_state:
+ * A call is in one of four states, changed only by sim_call_set_state:
  * sending (an event is on its way or waits for its retry), waiting for the
- * connect, ringing (the agent answers when the ring delay is over).
+ * connect, ringing (the agent answers when the ring delay is over), booking
+ * (a call that carries a phone booking holds its next event until the
+ * booking, made between the answer and that event, is taken).
  *
  * Retry policy (simretry.h): a connection failure, a timeout or a 5xx (and
  * 429) is retried with the same event id and the same body, after
@@ -27,6 +32,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,11 +47,13 @@
 
 #include "agentpool.h"
 #include "auth.h"
+#include "bookplan.h"
 #include "category.h"
 #include "httpc.h"
 #include "profile.h"
 #include "replay.h"
 #include "simagents.h"
+#include "simbookings.h"
 #include "simorders.h"
 #include "simretry.h"
 #include "ssec.h"
@@ -54,6 +62,9 @@
 
 #define SIM_EVENTS_PATH "/v1/calls/events"
 #define SIM_COMMANDS_PATH "/v1/gateway/commands?centre="
+#define SIM_BOOKINGS_PATH "/v1/bookings"
+/* How often the loop looks at the booking batches' thread. */
+#define SIM_BATCH_POLL_MS 100
 #define SIM_BODY_MAX 1024
 #define SIM_DEFAULT_SCALE 0.01
 #define SIM_DEFAULT_ZONE "Asia/Shanghai"
@@ -98,6 +109,10 @@ struct sim_options {
 	int ring_delay_ms;
 	int answer_timeout_s;
 	const char *platform_secrets_file;
+	const char *db;
+	bool no_bookings;
+	bool phone_by_gateway; /* --phone-bookings gateway */
+	const char *out;       /* hospitals: the file to write */
 };
 
 struct sim;
@@ -106,6 +121,7 @@ enum sim_call_state {
 	SIM_CALL_SENDING,       /* the current event is on its way or waits for its retry */
 	SIM_CALL_AWAIT_CONNECT, /* the plan answers next: waiting for the broker's connect */
 	SIM_CALL_RINGING,       /* connected to agent: answered when the ring is over */
+	SIM_CALL_BOOKING,       /* answered: its phone booking is on its way */
 };
 
 /* A call in progress: its plan, and the event being sent or waiting to be
@@ -127,6 +143,13 @@ struct sim_call {
 	 * acknowledged, or while its answer was on its way): used if needed. */
 	char connect_agent[SIMAGENTS_ID_MAX];
 	char queue[SIM_QUEUE_MAX]; /* the broker's queue, from the offer's answer */
+	/* The phone booking the plan makes in this call, if any, and its body
+	 * (formatted once: every retry sends the same bytes). */
+	bool has_booking;
+	bool booked;
+	struct bookplan_booking booking;
+	char booking_body[BOOKPLAN_JSON_MAX];
+	size_t booking_len;
 	struct sim_call *next_free;
 };
 
@@ -187,23 +210,50 @@ struct sim {
 	uint64_t dials;
 	uint64_t stream_drops; /* command streams lost and reconnected */
 	uint64_t oddities;     /* told one by one up to SIM_ODDITY_REPORTS */
+
+	/* Bookings: NULL plan when the profile has none or --no-bookings. */
+	struct bookplan_ref *booking_ref;
+	struct bookplan *bookings;
+	struct bookplan_phone *phone;
+	bool phone_by_gateway;
+	bool bookings_skipped;                  /* --no-bookings with a profile that has some */
+	struct simbookings_reference reference; /* what the hospitals load took */
+	uint64_t phone_booked;                  /* taken by the broker */
+	uint64_t phone_replayed;                /* of which it had already */
+	uint64_t phone_retries;                 /* the gateway's; the agents' are the agents' */
+	const char *db;
+	const char *zone;
+	struct simbookings *batches;
+	struct event *batch_timer;
+	bool batches_done;
+	int64_t first_local_day; /* 1 January of the plan's year, days since 1970 */
+	int released_day;        /* the batches released so far: through this day */
 };
 
 static void sim_usage(FILE *f)
 {
 	fputs("usage: hotline-sim expect --profile FILE [--scale S] [--format yaml|json]\n"
+	      "       hotline-sim hospitals PROFILE [--out FILE]\n"
 	      "       hotline-sim replay --profile FILE --url http://HOST:PORT\n"
-	      "                          --agent-password-file FILE [options]\n"
+	      "                          --agent-password-file FILE --db CONNINFO [options]\n"
 	      "\n"
-	      "expect   validate a year profile and print the scaled profile a replay at\n"
-	      "         that scale must reproduce (what the year-end export must equal)\n"
-	      "replay   play the gateway and the agents: send every planned call's events\n"
-	      "         to the broker; its distributor offers the calls to the agents\n"
+	      "expect     validate a year profile and print the scaled profile a replay at\n"
+	      "           that scale must reproduce (what the year-end export must equal),\n"
+	      "           bookings and platforms included\n"
+	      "hospitals  write the hospitals file of doc/bookings.md for the profile's\n"
+	      "           centre: its hospitals coded h001.. and platforms p001.. in the\n"
+	      "           profile's ranks, each hospital with the common departments; the\n"
+	      "           replay loads the same (the profile also with --profile FILE)\n"
+	      "replay     play the gateway and the agents: send every planned call's events\n"
+	      "           to the broker; its distributor offers the calls to the agents;\n"
+	      "           the agents book during booking calls, and the other systems'\n"
+	      "           bookings go into PostgreSQL as daily batches\n"
 	      "\n"
 	      "options:\n"
 	      "  --profile FILE      a hotline-year-profile/1 YAML file\n"
 	      "  --scale S           0 < S <= 1, default 0.01\n"
 	      "  --format F          expect: yaml (default) or json\n"
+	      "  --out FILE          hospitals: write there instead of stdout\n"
 	      "  --seed N            replay: the plan's seed, default 1\n"
 	      "  --url URL           replay: the broker, e.g. http://127.0.0.1:8320\n"
 	      "  --secret-file F     replay: file holding auth.gateway_secret; else the\n"
@@ -230,6 +280,17 @@ static void sim_usage(FILE *f)
 	      "                        province_12345 SECRET\n"
 	      "                      (the broker's workorders.file platforms); without it\n"
 	      "                      no work order is posted\n"
+	      "  --db CONNINFO       replay: the broker's PostgreSQL, required when the profile\n"
+	      "                      lists hospitals: before the calls the centre's hospitals\n"
+	      "                      file is loaded there, and during them each day's\n"
+	      "                      online_12320, clinic and third_party bookings are imported\n"
+	      "                      as one batch per source (COPY) once the next day's calls\n"
+	      "                      begin, as those systems send them\n"
+	      "  --phone-bookings WHO\n"
+	      "                      replay: who posts the phone bookings made in booking calls:\n"
+	      "                      agent (default: the agent on the call, with its token) or\n"
+	      "                      gateway (signed, naming the agent, as an IVR would)\n"
+	      "  --no-bookings       replay: replay no booking at all (the export will lack them)\n"
 	      "\n"
 	      "The agents of every centre of the plan must exist with every skill of the\n"
 	      "broker's queues file, e.g. for each centre C:\n"
@@ -299,6 +360,10 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		OPT_RING_DELAY_MS,
 		OPT_ANSWER_TIMEOUT,
 		OPT_PLATFORM_SECRETS,
+		OPT_DB,
+		OPT_NO_BOOKINGS,
+		OPT_PHONE_BOOKINGS,
+		OPT_OUT,
 	};
 	static const struct option longopts[] = {
 		{"profile", required_argument, NULL, OPT_PROFILE},
@@ -319,6 +384,10 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		{"ring-delay-ms", required_argument, NULL, OPT_RING_DELAY_MS},
 		{"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
 		{"platform-secrets", required_argument, NULL, OPT_PLATFORM_SECRETS},
+		{"db", required_argument, NULL, OPT_DB},
+		{"no-bookings", no_argument, NULL, OPT_NO_BOOKINGS},
+		{"phone-bookings", required_argument, NULL, OPT_PHONE_BOOKINGS},
+		{"out", required_argument, NULL, OPT_OUT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -412,6 +481,24 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 		case OPT_PLATFORM_SECRETS:
 			o->platform_secrets_file = optarg;
 			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_NO_BOOKINGS:
+			o->no_bookings = true;
+			break;
+		case OPT_PHONE_BOOKINGS:
+			if (strcmp(optarg, "agent") != 0 && strcmp(optarg, "gateway") != 0) {
+				fprintf(stderr,
+					"hotline-sim: --phone-bookings: \"%s\": use agent or gateway\n",
+					optarg);
+				return -1;
+			}
+			o->phone_by_gateway = strcmp(optarg, "gateway") == 0;
+			break;
+		case OPT_OUT:
+			o->out = optarg;
+			break;
 		case 'h':
 			sim_usage(stdout);
 			exit(SIM_EXIT_OK);
@@ -420,19 +507,26 @@ static int sim_parse_options(int argc, char **argv, struct sim_options *o)
 			return -1;
 		}
 	}
+	/* hotline-sim hospitals PROFILE: the one positional argument there is. */
+	if (optind < argc && strcmp(argv[0], "hospitals") == 0 && o->profile_path == NULL)
+		o->profile_path = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "hotline-sim: unexpected argument \"%s\"\n", argv[optind]);
 		return -1;
 	}
 	if (o->profile_path == NULL) {
-		fprintf(stderr, "hotline-sim: --profile FILE is required\n");
+		fprintf(stderr, "hotline-sim: %s\n",
+			strcmp(argv[0], "hospitals") == 0 ?
+				"hospitals needs a profile: hotline-sim hospitals PROFILE" :
+				"--profile FILE is required");
 		return -1;
 	}
 	return 0;
 }
-/* Loads, validates and scales the profile. Returns the scaled profile, or
- * NULL after printing an error that names the file and field. */
-static struct profile *sim_load_scaled(const char *path, double scale)
+/* Loads, validates and scales the profile. Returns the scaled profile, and
+ * the profile as loaded in *original when it is not NULL, or NULL after
+ * printing an error that names the file and field. */
+static struct profile *sim_load_scaled(const char *path, double scale, struct profile **original)
 {
 	struct profile *p = NULL;
 	struct profile *scaled = NULL;
@@ -458,13 +552,17 @@ static struct profile *sim_load_scaled(const char *path, double scale)
 		scaled = NULL;
 	}
 done:
+	if (original != NULL && scaled != NULL) {
+		*original = p;
+		p = NULL;
+	}
 	profile_free(p);
 	return scaled;
 }
 
 static int sim_expect(struct sim_options *o)
 {
-	struct profile *scaled = sim_load_scaled(o->profile_path, o->scale);
+	struct profile *scaled = sim_load_scaled(o->profile_path, o->scale, NULL);
 	int rc;
 
 	if (scaled == NULL)
@@ -481,6 +579,51 @@ static int sim_expect(struct sim_options *o)
 		return SIM_EXIT_FAILED;
 	}
 	return SIM_EXIT_OK;
+}
+
+/* hotline-sim hospitals: the reference data of the profile as loaded (its
+ * codes do not depend on a scale), to stdout or --out. */
+static int sim_hospitals(struct sim_options *o)
+{
+	struct profile *original = NULL;
+	struct profile *scaled = sim_load_scaled(o->profile_path, 1.0, &original);
+	struct bookplan_ref *ref = NULL;
+	char err[1024];
+	int rc = SIM_EXIT_USAGE;
+
+	if (scaled == NULL)
+		goto done;
+	ref = bookplan_ref_new(original, err, sizeof err);
+	if (ref == NULL) {
+		fprintf(stderr, "hotline-sim: %s: %s\n", o->profile_path, err);
+		goto done;
+	}
+	if (bookplan_ref_hospital_count(ref) == 0) {
+		fprintf(stderr,
+			"hotline-sim: %s lists no hospital (bookings.by_hospital), and a hospitals "
+			"file lists at least one\n",
+			o->profile_path);
+		goto done;
+	}
+	FILE *f = o->out != NULL ? fopen(o->out, "w") : stdout;
+	if (f == NULL) {
+		fprintf(stderr, "hotline-sim: --out: cannot create %s: %s\n", o->out,
+			strerror(errno));
+		goto done;
+	}
+	int written = bookplan_ref_write_yaml(ref, original->profile, f);
+	if ((f == stdout ? fflush(f) : fclose(f)) != 0 || written != 0) {
+		fprintf(stderr, "hotline-sim: writing the hospitals file to %s failed\n",
+			o->out != NULL ? o->out : "stdout");
+		rc = SIM_EXIT_FAILED;
+		goto done;
+	}
+	rc = SIM_EXIT_OK;
+done:
+	bookplan_ref_free(ref);
+	profile_free(scaled);
+	profile_free(original);
+	return rc;
 }
 
 static int sim_write_expectation(const char *path, const struct profile *scaled)
@@ -582,6 +725,22 @@ static int sim_read_password(const char *path, char *out, size_t out_len)
 
 static void sim_fill(struct sim *s);
 static void sim_send(struct sim_call *call);
+
+/* The other systems send a day's bookings the next day: once the calls of
+ * a day start, the batches of the day before may go. */
+static void sim_release_batches(struct sim *s, int64_t offered_usec)
+{
+	if (s->batches == NULL)
+		return;
+	int yesterday = (int)(timeutil_local_day(offered_usec) - s->first_local_day) - 1;
+	if (yesterday > s->released_day) {
+		s->released_day = yesterday;
+		simbookings_release(s->batches, yesterday);
+	}
+}
+
+static void sim_advance(struct sim_call *call);
+static void sim_book(struct sim_call *call);
 
 static void sim_stop(struct sim *s)
 {
@@ -751,6 +910,9 @@ static void sim_on_connect(struct sim *s, size_t centre_index, const char *call_
 		 * its way: the latest connect is kept for when it is needed. */
 		snprintf(call->connect_agent, sizeof call->connect_agent, "%s", agent);
 		break;
+	case SIM_CALL_BOOKING:
+		/* Answered already: sim_call_answer_pending said no above. */
+		break;
 	}
 }
 
@@ -914,7 +1076,20 @@ static void sim_on_answer(const struct httpc_response *r, void *arg)
 		s->events_replayed++;
 	sim_event_done(call, r);
 	simretry_reset(&call->retry);
+	const enum replay_event_type done = sim_call_event_type(call);
 	call->event++;
+	if (done == REPLAY_EVENT_ANSWERED && call->has_booking && !call->booked) {
+		sim_book(call);
+		return;
+	}
+	sim_advance(call);
+}
+
+/* The call's next event, or its end. */
+static void sim_advance(struct sim_call *call)
+{
+	struct sim *s = call->sim;
+
 	if (call->event < call->plan.n_events) {
 		if (sim_call_event_type(call) == REPLAY_EVENT_ANSWERED)
 			sim_await_connect(call);
@@ -927,6 +1102,111 @@ static void sim_on_answer(const struct httpc_response *r, void *arg)
 		s->calls_abandoned++;
 	sim_release(call);
 	sim_fill(s);
+}
+
+/* --- phone bookings ------------------------------------------------------------------ */
+
+/* The broker has the call's booking: the call goes on. */
+static void sim_booked(struct sim_call *call, bool replayed)
+{
+	struct sim *s = call->sim;
+
+	if (s->failed || s->interrupted)
+		return;
+	s->phone_booked++;
+	if (replayed)
+		s->phone_replayed++;
+	call->booked = true;
+	simretry_reset(&call->retry);
+	sim_advance(call);
+}
+
+static void sim_on_agent_booked(void *arg, bool replayed)
+{
+	sim_booked(arg, replayed);
+}
+
+/* httpc's callback for a booking the gateway posts: 201 created, 200 had it
+ * already; retried like an event; anything else stops the run. */
+static void sim_on_booking_answer(const struct httpc_response *r, void *arg)
+{
+	struct sim_call *call = arg;
+	struct sim *s = call->sim;
+	char what[256];
+
+	if (s->failed || s->interrupted)
+		return;
+	if (r->status == 201 || r->status == 200) {
+		sim_booked(call, r->idempotent_replay);
+		return;
+	}
+	simretry_describe(r, what, sizeof what);
+	if (!simretry_retryable(r)) {
+		fprintf(stderr,
+			"hotline-sim: the phone booking %s in call %s (centre %s) was refused: %s: "
+			"%.*s\nhotline-sim: the booking was: %.*s\n",
+			call->booking.booking_no, call->plan.call_id, call->plan.centre, what,
+			simretry_body_len(r, 2000), r->body, (int)call->booking_len,
+			call->booking_body);
+		sim_fail(s);
+		return;
+	}
+	int64_t delay_ms = simretry_delay_ms(&call->retry, r, s->retry_for_s, simretry_now_usec());
+	if (delay_ms < 0) {
+		fprintf(stderr,
+			"hotline-sim: the phone booking %s in call %s still failing after %d s of "
+			"retries; last: %s%s%.*s\n",
+			call->booking.booking_no, call->plan.call_id, s->retry_for_s, what,
+			r->body_len > 0 ? ": " : "", simretry_body_len(r, 2000), r->body);
+		sim_fail(s);
+		return;
+	}
+	s->phone_retries++;
+	if (s->phone_retries <= SIM_RETRY_REPORTS)
+		fprintf(stderr, "hotline-sim: booking %s of call %s: %s; retry in %" PRId64 " ms\n",
+			call->booking.booking_no, call->plan.call_id, what, delay_ms);
+	sim_call_start_timer(call, delay_ms);
+}
+
+/*
+ * The call was answered and the plan books in it: the agent on the call
+ * posts the booking with its token (or the gateway, signed, naming that
+ * agent), and the call's next event waits until the broker has it, so that
+ * the booking is made while the call is on, as its booked_at says.
+ */
+static void sim_book(struct sim_call *call)
+{
+	struct sim *s = call->sim;
+	int rc;
+
+	sim_call_set_state(call, SIM_CALL_BOOKING);
+	if (call->booking_len == 0) {
+		int n = bookplan_format_json(s->bookings, &call->booking,
+					     s->phone_by_gateway ? call->plan.centre : NULL,
+					     s->phone_by_gateway ? call->agent : NULL,
+					     call->booking_body, sizeof call->booking_body);
+		if (n < 0) {
+			fprintf(stderr,
+				"hotline-sim: the booking of call %s does not fit in %d bytes\n",
+				call->plan.call_id, BOOKPLAN_JSON_MAX);
+			sim_fail(s);
+			return;
+		}
+		call->booking_len = (size_t)n;
+	}
+	if (s->phone_by_gateway)
+		rc = httpc_post_json(s->http, SIM_BOOKINGS_PATH, call->booking_body,
+				     call->booking_len, sim_on_booking_answer, call);
+	else
+		rc = simagents_post_booking(s->agents, call->plan.centre_index, call->agent,
+					    call->plan.call_id, call->booking_body,
+					    call->booking_len, sim_on_agent_booked, call);
+	if (rc != 0 && !s->failed) {
+		fprintf(stderr, "hotline-sim: cannot post the booking of call %s by %s%s\n",
+			call->plan.call_id, s->phone_by_gateway ? "the gateway" : "agent ",
+			s->phone_by_gateway ? "" : call->agent);
+		sim_fail(s);
+	}
 }
 
 /* Formats the current event: the plan's, with the agents of the pool. */
@@ -987,6 +1267,9 @@ static void sim_on_call_timer(evutil_socket_t fd, short what, void *arg)
 	case SIM_CALL_RINGING: /* the agent picks up */
 		sim_send(call);
 		break;
+	case SIM_CALL_BOOKING: /* the wait before the gateway's booking is retried */
+		sim_book(call);
+		break;
 	case SIM_CALL_AWAIT_CONNECT:
 		fprintf(stderr,
 			"hotline-sim: call %s of centre %s has waited %d s in queue %s without a "
@@ -1006,12 +1289,21 @@ static void sim_fill(struct sim *s)
 		struct sim_call *call = s->free_slots;
 		if (!replay_next(s->plan, &call->plan)) {
 			s->plan_exhausted = true;
+			if (s->batches != NULL)
+				simbookings_release(s->batches, INT_MAX);
 			break;
 		}
+		sim_release_batches(s, call->plan.offered_usec);
 		s->free_slots = call->next_free;
 		s->active++;
 		call->event = 0;
 		call->agent[0] = call->to_agent[0] = call->connect_agent[0] = '\0';
+		/* Every call goes past the phone iterator, in plan order, so that
+		 * it picks exactly the planned number of booking calls. */
+		call->has_booking = s->phone != NULL &&
+				    bookplan_phone_next(s->phone, &call->plan, &call->booking);
+		call->booked = false;
+		call->booking_len = 0;
 		snprintf(call->queue, sizeof call->queue, "?");
 		simretry_reset(&call->retry);
 		if (strmap_put(s->calls, call->plan.call_id, strlen(call->plan.call_id), call) !=
@@ -1118,6 +1410,55 @@ static int sim_open_command_streams(struct sim *s, const char *url, const char *
 
 /* --- start and end --------------------------------------------------------------------- */
 
+static void sim_end_if_done(struct sim *s);
+
+/* The loop looks at the batches' thread: done, or failed with a reason. */
+static void sim_on_batch_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim *s = arg;
+	char err[1200];
+
+	switch (simbookings_poll(s->batches, NULL, err, sizeof err)) {
+	case SIMBOOKINGS_RUNNING:
+		break;
+	case SIMBOOKINGS_FAILED:
+		event_del(s->batch_timer);
+		fprintf(stderr, "hotline-sim: bookings: %s\n", err);
+		sim_fail(s);
+		break;
+	case SIMBOOKINGS_DONE:
+		event_del(s->batch_timer);
+		s->batches_done = true;
+		sim_end_if_done(s);
+		break;
+	}
+}
+
+/* The other systems' daily batches start with the calls, on their thread. */
+static int sim_start_batches(struct sim *s)
+{
+	struct simbookings_options bo = {
+		.conninfo = s->db,
+		.zone = s->zone,
+		.plan = s->bookings,
+		.retry_for_s = s->retry_for_s,
+	};
+	struct timeval every = {0, SIM_BATCH_POLL_MS * 1000};
+	char err[512];
+
+	s->batch_timer = event_new(s->base, -1, EV_PERSIST, sim_on_batch_timer, s);
+	if (s->batch_timer == NULL || evtimer_add(s->batch_timer, &every) != 0) {
+		fprintf(stderr, "hotline-sim: cannot start the booking batches' timer\n");
+		return -1;
+	}
+	s->batches = simbookings_start(&bo, err, sizeof err);
+	if (s->batches == NULL) {
+		fprintf(stderr, "hotline-sim: bookings: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Calls start once every agent is ready and every command stream is open. */
 static void sim_begin(struct sim *s)
 {
@@ -1128,6 +1469,10 @@ static void sim_begin(struct sim *s)
 	s->started_usec = simretry_now_usec();
 	if (s->orders != NULL)
 		simorders_start(s->orders);
+	if (s->bookings != NULL && sim_start_batches(s) != 0) {
+		sim_fail(s);
+		return;
+	}
 	sim_fill(s);
 }
 
@@ -1138,11 +1483,13 @@ static void sim_on_agents_ready(void *arg)
 	sim_begin(s);
 }
 
-/* The run ends once the agents have logged out after the last call and
- * every work order was taken in, whichever comes last. */
+/* The run ends once the agents have logged out after the last call, every
+ * work order was taken in and every day's booking batches were imported,
+ * whichever comes last. */
 static void sim_end_if_done(struct sim *s)
 {
-	if (s->finished && (s->orders == NULL || simorders_done(s->orders)))
+	if (s->finished && (s->orders == NULL || simorders_done(s->orders)) &&
+	    (s->bookings == NULL || s->batches_done))
 		sim_stop(s);
 }
 
@@ -1209,13 +1556,28 @@ static void sim_print_progress(const struct sim *s, FILE *f)
 		snprintf(orders, sizeof orders, ", %" PRIu64 "/%zu work orders", oc.posted,
 			 oc.planned);
 	}
+	char bookings[128] = "";
+	if (s->bookings != NULL) {
+		struct simbookings_counts bc = {0};
+		if (s->batches != NULL)
+			simbookings_poll(s->batches, &bc, NULL, 0);
+		snprintf(bookings, sizeof bookings,
+			 ", %" PRIu64 "/%" PRId64 " phone bookings, %" PRId64 "/%" PRId64
+			 " bookings in batches",
+			 s->phone_booked, bookplan_planned(s->bookings, PROFILE_CHANNEL_PHONE),
+			 bc.imported,
+			 bookplan_planned_total(s->bookings) -
+				 bookplan_planned(s->bookings, PROFILE_CHANNEL_PHONE));
+	}
 	simagents_counts(s->agents, &a);
 	fprintf(f,
 		"hotline-sim: %" PRIu64 "/%" PRId64 " calls, %" PRIu64 " events, %.0f events/s, "
-		"%" PRIu64 " retries, %u/%u agents logged in, %" PRIu64 " callbacks%s, %.1f s%s\n",
+		"%" PRIu64 " retries, %u/%u agents logged in, %" PRIu64
+		" callbacks%s%s, %.1f s%s\n",
 		s->calls_done, s->planned_calls, s->events_ok,
 		elapsed > 0 ? (double)s->events_ok / elapsed : 0.0, s->retries, a.logged_in,
-		a.agents, a.callbacks, orders, elapsed, s->begun ? "" : " (logging the agents in)");
+		a.agents, a.callbacks, orders, bookings, elapsed,
+		s->begun ? "" : " (logging the agents in)");
 }
 
 static void sim_on_progress(evutil_socket_t fd, short what, void *arg)
@@ -1236,6 +1598,7 @@ static void sim_on_signal(evutil_socket_t fd, short what, void *arg)
 static int sim_raise_file_limit(const struct sim_options *o, size_t n_centres)
 {
 	struct rlimit rl;
+	/* The 64 spare cover the booking batches' connection too. */
 	rlim_t need = (rlim_t)o->connections + (rlim_t)n_centres * (o->agents + 1) +
 		      (rlim_t)REPLAY_ORDER_SOURCES * SIM_ORDER_CONNECTIONS + 64;
 
@@ -1260,7 +1623,11 @@ static int sim_raise_file_limit(const struct sim_options *o, size_t n_centres)
 
 static void sim_free(struct sim *s)
 {
-	/* The pools first: their requests point at calls, agents and orders. */
+	/* The batches' thread first: it reads the bookings plan. */
+	simbookings_free(s->batches);
+	if (s->batch_timer != NULL)
+		event_free(s->batch_timer);
+	/* The pools next: their requests point at calls, agents and orders. */
 	httpc_free(s->http);
 	simorders_free(s->orders);
 	for (size_t i = 0; s->gateways != NULL && i < s->n_gateways; i++)
@@ -1280,6 +1647,9 @@ static void sim_free(struct sim *s)
 		event_free(s->sigint_event);
 	if (s->sigterm_event != NULL)
 		event_free(s->sigterm_event);
+	bookplan_phone_free(s->phone);
+	bookplan_free(s->bookings);
+	bookplan_ref_free(s->booking_ref);
 	replay_free(s->plan);
 	if (s->base != NULL)
 		event_base_free(s->base);
@@ -1314,15 +1684,66 @@ static void sim_print_orders_summary(const struct sim *s)
 	       c.retries);
 }
 
-static void sim_print_summary(const struct sim *s, bool complete)
+/* The bookings' lines of the summary: what was booked and imported, or why
+ * nothing was. */
+static void sim_print_bookings_summary(const struct sim *s, const struct profile *scaled)
+{
+	const char *centre = replay_centre_code(s->plan, 0);
+
+	if (s->bookings_skipped) {
+		printf("hotline-sim: bookings: NOT replayed (--no-bookings): the profile plans "
+		       "%" PRId64 " for centre %s (phone %" PRId64 ", online_12320 %" PRId64
+		       ", clinic %" PRId64 ", third_party %" PRId64
+		       "), which the export will lack\n",
+		       scaled->bookings_total_all, centre,
+		       scaled->bookings_total[PROFILE_CHANNEL_PHONE],
+		       scaled->bookings_total[PROFILE_CHANNEL_ONLINE_12320],
+		       scaled->bookings_total[PROFILE_CHANNEL_CLINIC],
+		       scaled->bookings_total[PROFILE_CHANNEL_THIRD_PARTY]);
+		return;
+	}
+	if (s->bookings == NULL) {
+		printf("hotline-sim: bookings: the profile has none\n");
+		return;
+	}
+	const struct bookplan *b = s->bookings;
+	struct simbookings_counts bc = {0};
+	if (s->batches != NULL)
+		simbookings_poll(s->batches, &bc, NULL, 0);
+	printf("hotline-sim: bookings: hospitals file of centre %s loaded: %zu hospitals, %zu "
+	       "departments, %zu platforms\n",
+	       centre, s->reference.hospitals, s->reference.departments, s->reference.platforms);
+	printf("hotline-sim: bookings: phone: posted %" PRIu64 " of %" PRId64
+	       " by the %s in booking calls, %" PRIu64 " new, %" PRIu64 " taken in before",
+	       s->phone_booked, bookplan_planned(b, PROFILE_CHANNEL_PHONE),
+	       s->phone_by_gateway ? "gateway" : "agents", s->phone_booked - s->phone_replayed,
+	       s->phone_replayed);
+	if (s->phone_by_gateway)
+		printf(", %" PRIu64 " retries", s->phone_retries);
+	printf("\n");
+	printf("hotline-sim: bookings: batches: imported %" PRId64 " of %" PRId64 " in %" PRId64
+	       " daily batches (online_12320 %" PRId64 " of %" PRId64 ", clinic %" PRId64
+	       " of %" PRId64 ", third_party %" PRId64 " of %" PRId64 "), %" PRId64 " new, %" PRId64
+	       " already there, %" PRId64 " naming a platform (of %" PRId64 "), %" PRId64
+	       " retries\n",
+	       bc.imported, bc.planned, bc.batches,
+	       bc.imported_by_channel[PROFILE_CHANNEL_ONLINE_12320],
+	       bookplan_planned(b, PROFILE_CHANNEL_ONLINE_12320),
+	       bc.imported_by_channel[PROFILE_CHANNEL_CLINIC],
+	       bookplan_planned(b, PROFILE_CHANNEL_CLINIC),
+	       bc.imported_by_channel[PROFILE_CHANNEL_THIRD_PARTY],
+	       bookplan_planned(b, PROFILE_CHANNEL_THIRD_PARTY), bc.inserted, bc.replayed,
+	       bc.platforms, bookplan_planned_platforms(b), bc.retries);
+}
+
+static void sim_print_summary(const struct sim *s, const struct profile *scaled, bool complete)
 {
 	double elapsed = s->begun ? (double)(simretry_now_usec() - s->started_usec) / 1e6 : 0.0;
 	struct simagents_counts a;
 
 	printf("hotline-sim: %s %" PRIu64 " of %" PRId64 " calls (%" PRIu64 " accepted, %" PRIu64
 	       " abandoned) in %zu centres, %" PRIu64 " events (%" PRIu64
-	       " idempotent replays), %" PRIu64 " retries, %.1f s, %.0f events/s; "
-	       "bookings are not replayed yet (a later feature)\n",
+	       " idempotent replays), %" PRIu64 " retries, %.1f s, %.0f events/s\n",
 	       complete ? "replayed" : "INCOMPLETE:", s->calls_done, s->planned_calls,
 	       s->calls_done - s->calls_abandoned, s->calls_abandoned, replay_centre_count(s->plan),
 	       s->events_ok, s->events_replayed, s->retries, elapsed,
@@ -1340,6 +1761,7 @@ static void sim_print_summary(const struct sim *s, bool complete)
 	       s->offers_withdrawn, s->cancels, s->overflows, s->dials, a.retries, a.refused,
 	       s->stream_drops);
 	sim_print_orders_summary(s);
+	sim_print_bookings_summary(s, scaled);
 	if (s->mismatches > 0)
 		printf("hotline-sim: %" PRIu64 " calls were classified differently from the plan; "
 		       "the export will not match\n",
@@ -1385,8 +1807,59 @@ static int sim_setup_events(struct sim *s, const struct sim_options *o)
 	return 0;
 }
 
+/* The bookings of the replay: none when the profile lists no hospital
+ * (then it books nothing, and a hospitals file must list one); else the
+ * plan, and the centre's hospitals file loaded into --db, which the profile
+ * then needs (or --no-bookings). Returns 0, or -1 after saying why (usage
+ * when *usage). */
+static int sim_setup_bookings(struct sim *s, const struct sim_options *o,
+			      const struct profile *original, const struct profile *scaled,
+			      bool *usage)
+{
+	char err[1024];
+
+	*usage = true;
+	if (!scaled->has_bookings || scaled->n_hospitals == 0)
+		return 0;
+	if (o->no_bookings) {
+		s->bookings_skipped = true;
+		return 0;
+	}
+	if (o->db == NULL) {
+		fprintf(stderr,
+			"hotline-sim: %s has bookings (%" PRId64 " at scale %g): replay needs --db "
+			"CONNINFO, the broker's PostgreSQL, where the centre's hospitals file is "
+			"loaded and the other systems' daily batches are imported (or "
+			"--no-bookings to replay without them)\n",
+			o->profile_path, scaled->bookings_total_all, o->scale);
+		return -1;
+	}
+	s->booking_ref = bookplan_ref_new(original, err, sizeof err);
+	if (s->booking_ref != NULL)
+		s->bookings = bookplan_new(s->booking_ref, scaled, o->seed, err, sizeof err);
+	if (s->bookings != NULL)
+		s->phone = bookplan_phone_new(s->bookings, s->plan, err, sizeof err);
+	if (s->phone == NULL) {
+		fprintf(stderr, "hotline-sim: %s: %s\n", o->profile_path, err);
+		return -1;
+	}
+	s->db = o->db;
+	s->zone = o->zone;
+	s->first_local_day = timeutil_local_day(timeutil_local_midnight(scaled->year, 1, 1));
+	s->released_day = -1;
+	s->phone_by_gateway = o->phone_by_gateway;
+	*usage = false;
+	if (simbookings_load_reference(o->db, o->zone, s->booking_ref, original->profile,
+				       &s->reference, err, sizeof err) != 0) {
+		fprintf(stderr, "hotline-sim: bookings: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int sim_replay(struct sim_options *o)
 {
+	struct profile *original = NULL;
 	struct profile *scaled = NULL;
 	struct event_config *cfg = NULL;
 	struct sim s = {0};
@@ -1429,12 +1902,17 @@ static int sim_replay(struct sim_options *o)
 		rc = SIM_EXIT_FAILED;
 		goto done;
 	}
-	scaled = sim_load_scaled(o->profile_path, o->scale);
+	scaled = sim_load_scaled(o->profile_path, o->scale, &original);
 	if (scaled == NULL)
 		goto done;
 	s.plan = replay_new(scaled, o->seed, err, sizeof err);
 	if (s.plan == NULL) {
 		fprintf(stderr, "hotline-sim: %s: %s\n", o->profile_path, err);
+		goto done;
+	}
+	bool usage;
+	if (sim_setup_bookings(&s, o, original, scaled, &usage) != 0) {
+		rc = usage ? SIM_EXIT_USAGE : SIM_EXIT_FAILED;
 		goto done;
 	}
 	if (o->expect_out != NULL && sim_write_expectation(o->expect_out, scaled) != 0)
@@ -1535,9 +2013,13 @@ static int sim_replay(struct sim_options *o)
 	simagents_start(s.agents);
 	event_base_dispatch(s.base);
 
-	bool complete = !s.failed && !s.interrupted && s.plan_exhausted && s.active == 0 &&
-			s.finished && (s.orders == NULL || simorders_done(s.orders));
-	sim_print_summary(&s, complete);
+	bool complete =
+		!s.failed && !s.interrupted && s.plan_exhausted && s.active == 0 && s.finished &&
+		(s.orders == NULL || simorders_done(s.orders)) &&
+		(s.bookings == NULL ||
+		 (s.batches_done &&
+		  s.phone_booked == (uint64_t)bookplan_planned(s.bookings, PROFILE_CHANNEL_PHONE)));
+	sim_print_summary(&s, scaled, complete);
 	fflush(stdout);
 	rc = complete ? SIM_EXIT_OK : SIM_EXIT_FAILED;
 
@@ -1550,6 +2032,7 @@ done:
 	if (cfg != NULL)
 		event_config_free(cfg);
 	profile_free(scaled);
+	profile_free(original);
 	return rc;
 }
 
@@ -1579,7 +2062,8 @@ int main(int argc, char **argv)
 		return SIM_EXIT_OK;
 	}
 	const char *command = argv[1];
-	if (strcmp(command, "expect") != 0 && strcmp(command, "replay") != 0) {
+	if (strcmp(command, "expect") != 0 && strcmp(command, "replay") != 0 &&
+	    strcmp(command, "hospitals") != 0) {
 		fprintf(stderr, "hotline-sim: unknown command \"%s\"\n", command);
 		sim_usage(stderr);
 		return SIM_EXIT_USAGE;
@@ -1588,5 +2072,7 @@ int main(int argc, char **argv)
 		return SIM_EXIT_USAGE;
 	if (strcmp(command, "expect") == 0)
 		return sim_expect(&o);
+	if (strcmp(command, "hospitals") == 0)
+		return sim_hospitals(&o);
 	return sim_replay(&o);
 }

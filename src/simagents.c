@@ -49,6 +49,7 @@
 #define SIMAGENTS_ACCEPT_PATH "/v1/agents/callbacks/accept"
 #define SIMAGENTS_FINISH_PATH "/v1/agents/callbacks/finish"
 #define SIMAGENTS_LOGOUT_PATH "/v1/agents/logout"
+#define SIMAGENTS_BOOKING_PATH "/v1/bookings"
 #define SIMAGENTS_STREAM_PATH "/v1/agents/stream"
 
 /* What the agent's stream last said (or what the simulator just made true). */
@@ -69,12 +70,19 @@ enum simagent_do {
 	SIMAGENT_ACCEPT_CALLBACK,
 	SIMAGENT_FINISH_CALLBACK,
 	SIMAGENT_LOGOUT,
+	SIMAGENT_BOOK, /* a phone booking made during a call */
 };
 
 struct simagent_task {
 	enum simagent_do what;
 	char call_id[SIMAGENTS_ID_MAX]; /* the call, or the callback's call */
 	char disposition[SIMAGENTS_DISPOSITION_MAX];
+	/* A booking's body (the simulator's, unchanged until booked is
+	 * called) and whom to tell. */
+	const char *payload;
+	size_t payload_len;
+	simagents_booked_fn booked;
+	void *booked_arg;
 };
 
 struct simagent {
@@ -160,6 +168,8 @@ static const char *simagent_do_name(enum simagent_do what)
 		return "callback finish";
 	case SIMAGENT_LOGOUT:
 		return "logout";
+	case SIMAGENT_BOOK:
+		return "booking";
 	}
 	return "?";
 }
@@ -221,13 +231,13 @@ static void simagent_drop(struct simagent *ag, enum simagent_do what, const char
 	ag->n = n;
 }
 
-/* Queues a task at the end (or, with front, before the head, which must not
+/* Queues task at the end (or, with front, before the head, which must not
  * be in flight). A "ready" right after a queued "ready", and a login while
  * one is queued, are not queued again. */
-static void simagent_queue(struct simagent *ag, enum simagent_do what, const char *call_id,
-			   const char *disposition, bool front)
+static void simagent_queue_task(struct simagent *ag, const struct simagent_task *task, bool front)
 {
 	struct simagents *a = ag->pool;
+	const enum simagent_do what = task->what;
 
 	if (a->failed || ag->logged_out)
 		return;
@@ -252,11 +262,18 @@ static void simagent_queue(struct simagent *ag, enum simagent_do what, const cha
 		t = simagent_task_at(ag, ag->n);
 	}
 	ag->n++;
-	t->what = what;
-	snprintf(t->call_id, sizeof t->call_id, "%s", call_id != NULL ? call_id : "");
-	snprintf(t->disposition, sizeof t->disposition, "%s",
-		 disposition != NULL ? disposition : "");
+	*t = *task;
 	simagent_pump(ag);
+}
+
+static void simagent_queue(struct simagent *ag, enum simagent_do what, const char *call_id,
+			   const char *disposition, bool front)
+{
+	struct simagent_task t = {.what = what};
+
+	snprintf(t.call_id, sizeof t.call_id, "%s", call_id != NULL ? call_id : "");
+	snprintf(t.disposition, sizeof t.disposition, "%s", disposition != NULL ? disposition : "");
+	simagent_queue_task(ag, &t, front);
 }
 
 static void simagent_push(struct simagent *ag, enum simagent_do what, const char *call_id)
@@ -308,6 +325,10 @@ static char *simagent_body(const struct simagent *ag, const struct simagent_task
 	case SIMAGENT_LOGOUT:
 		o = json_object();
 		break;
+	case SIMAGENT_BOOK:
+		/* Formatted by the simulator once, so that a retry sends the
+		 * same bytes. */
+		return strndup(t->payload, t->payload_len);
 	}
 	char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
@@ -329,6 +350,8 @@ static const char *simagent_path(enum simagent_do what)
 		return SIMAGENTS_FINISH_PATH;
 	case SIMAGENT_LOGOUT:
 		return SIMAGENTS_LOGOUT_PATH;
+	case SIMAGENT_BOOK:
+		return SIMAGENTS_BOOKING_PATH;
 	}
 	return "/";
 }
@@ -612,6 +635,11 @@ static void simagent_succeeded(struct simagent *ag, const struct httpc_response 
 		ag->stream = NULL;
 		a->logged_out++;
 		break;
+	case SIMAGENT_BOOK:
+		a->counts.bookings++;
+		if (r->idempotent_replay)
+			a->counts.bookings_replayed++;
+		break;
 	}
 }
 
@@ -635,7 +663,8 @@ static bool simagent_moot(struct simagent *ag, const struct httpc_response *r)
 
 	if (r->status != 409 && !(r->status == 404 && callback))
 		return false;
-	if (t->what == SIMAGENT_LOGIN)
+	/* A booking refused is never moot: the export would lack it. */
+	if (t->what == SIMAGENT_LOGIN || t->what == SIMAGENT_BOOK)
 		return false;
 	a->counts.refused++;
 	if (t->what == SIMAGENT_READY_UP)
@@ -719,11 +748,17 @@ static void simagent_on_answer(const struct httpc_response *r, void *arg)
 
 	if (a->failed)
 		return;
-	if (r->status == 200) {
+	/* A booking is created (201), or was already (200). */
+	if (r->status == 200 || (what == SIMAGENT_BOOK && r->status == 201)) {
+		const struct simagent_task done = *simagent_task_at(ag, 0);
 		simagent_succeeded(ag, r);
 		simagent_next(ag);
 		if (what == SIMAGENT_LOGOUT)
 			simagents_check_finished(a);
+		/* Told after the agent moved on, so that the simulator may
+		 * queue more for it. */
+		if (what == SIMAGENT_BOOK && !a->failed)
+			done.booked(done.booked_arg, r->idempotent_replay);
 		return;
 	}
 	if (simretry_retryable(r)) {
@@ -756,6 +791,16 @@ static void simagent_on_answer(const struct httpc_response *r, void *arg)
 			"--prefix %s --skills ... --password-file FILE",
 			ag->id, simagent_centre(ag), r->status, simretry_body_len(r, 500), r->body,
 			simagent_centre(ag), a->per_centre, a->prefix);
+		return;
+	}
+	if (what == SIMAGENT_BOOK) {
+		simagents_fail(a,
+			       "agent %s of centre %s: the phone booking in call %s was refused: "
+			       "HTTP %d: %.*s\nhotline-sim: the booking was: %.*s",
+			       ag->id, simagent_centre(ag), simagent_task_at(ag, 0)->call_id,
+			       r->status, simretry_body_len(r, 2000), r->body,
+			       (int)simagent_task_at(ag, 0)->payload_len,
+			       simagent_task_at(ag, 0)->payload);
 		return;
 	}
 	simagents_fail(a, "agent %s of centre %s: %s refused: HTTP %d: %.*s", ag->id,
@@ -919,6 +964,24 @@ void simagents_call_ended(struct simagents *a, size_t centre_index, const char *
 	if (disposition != NULL)
 		simagent_queue(ag, SIMAGENT_WRAP_UP_CALL, call_id, disposition, false);
 	simagent_push(ag, SIMAGENT_READY_UP, NULL);
+}
+
+int simagents_post_booking(struct simagents *a, size_t centre_index, const char *agent_id,
+			   const char *call_id, const char *body, size_t body_len,
+			   simagents_booked_fn booked, void *arg)
+{
+	struct simagent *ag = simagents_find(a, centre_index, agent_id);
+	struct simagent_task t = {.what = SIMAGENT_BOOK,
+				  .payload = body,
+				  .payload_len = body_len,
+				  .booked = booked,
+				  .booked_arg = arg};
+
+	if (ag == NULL || ag->logged_out || a->failed)
+		return -1;
+	snprintf(t.call_id, sizeof t.call_id, "%s", call_id);
+	simagent_queue_task(ag, &t, false);
+	return 0;
 }
 
 static bool simagents_idle(const struct simagents *a)

@@ -139,6 +139,58 @@ START_TEST(test_a_call_goes_through_its_whole_life_and_is_recorded)
 }
 END_TEST
 
+
+/* The statistics follow the calls in the same transactions, and the broker
+ * folds their deltas into the kept tables on its own (stats.fold_interval_ms,
+ * 5 s by default). An hour of its own, so that other tests' calls do not
+ * count here. */
+START_TEST(test_the_kept_statistics_follow_the_calls_and_are_folded)
+{
+	char *o = NULL, *a = NULL, *e = NULL;
+	ck_assert_int_gt(asprintf(&o,
+				  "{\"event_id\":\"st-1\",\"type\":\"call.offered\",\"call_id\":\"st-c1\","
+				  "\"centre\":\"nanjing\",\"time\":\"2019-08-01T10:00:00+08:00\","
+				  "\"caller\":\"13812345678\",\"dialled\":\"12320\",\"ivr_path\":\"1\"}"),
+			 0);
+	a = simple("st-2", "call.answered", "st-c1", "2019-08-01T10:00:12+08:00",
+		   ",\"agent\":\"a7\"");
+	e = simple("st-3", "call.ended", "st-c1", "2019-08-01T10:03:12+08:00", NULL);
+	ck_assert_int_eq(post_status(&broker, o), 200);
+	ck_assert_int_eq(post_status(&broker, a), 200);
+	ck_assert_int_eq(post_status(&broker, e), 200);
+
+	/* Committed with the call: the figures are there at once, folded or not. */
+	const char *both =
+		"SELECT coalesce(sum(answered), 0) FROM (SELECT * FROM stats_calls UNION ALL"
+		" SELECT * FROM stats_calls_delta) s WHERE hour = '2019-08-01T02:00:00Z'"
+		" AND category = 'booking' AND answered_in_sl = 1 AND wait_us = 12000000"
+		" AND talk_us = 180000000";
+	ck_assert_int_eq(count(both), 1);
+	int64_t folded = 0, pending = -1;
+	for (int i = 0; i < 150 && (folded != 1 || pending != 0); i++) {
+		usleep(100 * 1000);
+		folded = count("SELECT coalesce(sum(accepted), 0) FROM stats_calls"
+			       " WHERE hour = '2019-08-01T02:00:00Z'");
+		pending = count("SELECT count(*) FROM stats_calls_delta"
+				" WHERE hour = '2019-08-01T02:00:00Z'");
+	}
+	ck_assert_int_eq(folded, 1);
+	ck_assert_int_eq(pending, 0);
+	ck_assert_int_eq(count("SELECT coalesce(sum(answered), 0) FROM stats_agent_calls"
+			       " WHERE hour = '2019-08-01T02:00:00Z' AND agent = 'a7'"),
+			 1);
+	struct harness_response r;
+	ck_assert_int_eq(harness_http(broker.port, "GET", "/metrics", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "hotline_stats_folds_total{result=\"committed\"} "));
+	ck_assert_ptr_null(strstr(r.body, "hotline_stats_folds_total{result=\"committed\"} 0\n"));
+	harness_response_free(&r);
+	free(o);
+	free(a);
+	free(e);
+}
+END_TEST
+
 START_TEST(test_a_call_that_ends_in_the_ivr_is_self_service)
 {
 	char *o = offer("i-1", "ivr-1", "9");
@@ -899,6 +951,7 @@ static Suite *broker_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_a_call_goes_through_its_whole_life_and_is_recorded);
 	tcase_add_test(tc, test_a_call_that_ends_in_the_ivr_is_self_service);
+	tcase_add_test(tc, test_the_kept_statistics_follow_the_calls_and_are_folded);
 	tcase_add_test(tc, test_a_repeated_event_returns_the_stored_answer);
 	tcase_add_test(tc, test_a_replay_of_a_finished_call_is_answered_without_a_reload);
 	tcase_add_test(tc, test_bad_input_gets_a_precise_error_and_writes_nothing);

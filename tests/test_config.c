@@ -238,9 +238,13 @@ START_TEST (test_defaults_match_the_documented_values) {
 	ck_assert_str_eq(def->acd_queues_file, "queues.yaml");
 	ck_assert_str_eq(def->workorders_file, "workorders.yaml");
 	ck_assert_int_eq(def->agents_session_ttl_s, 43200);
+	ck_assert_int_eq(def->stats_short_abandon_s, 5);
+	ck_assert_int_eq(def->stats_service_level_s, 20);
+	ck_assert_str_eq(def->stats_service_level_variant, "offered_based");
+	ck_assert_int_eq(def->stats_fold_interval_ms, 5000);
 	ck_assert_str_eq(def->time_zone, "Asia/Shanghai");
 	ck_assert_str_eq(def->log_level, "info");
-	ck_assert_uint_eq(config_key_count(), 23);
+	ck_assert_uint_eq(config_key_count(), 27);
 	ck_assert_ptr_null(config_key_name(config_key_count()));
 	config_free(def);
 }

@@ -169,6 +169,68 @@ START_TEST(test_an_extra_header_cannot_smuggle_another)
 }
 END_TEST
 
+/* GETs: the agent client's reads. No body and no Content-Type; the token,
+ * or the signature over the empty body. */
+static void get_handle(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct seen_request *r = &srv->req[srv->n++];
+	const char *auth = evhttp_find_header(in, "Authorization");
+
+	ck_assert_int_le(srv->n, 8);
+	ck_assert_int_eq(evhttp_request_get_command(req), EVHTTP_REQ_GET);
+	ck_assert_ptr_null(evhttp_find_header(in, "Content-Type"));
+	ck_assert_uint_eq(evbuffer_get_length(evhttp_request_get_input_buffer(req)), 0);
+	snprintf(r->uri, sizeof r->uri, "%s", evhttp_request_get_uri(req));
+	snprintf(r->authorization, sizeof r->authorization, "%s", auth != NULL ? auth : "");
+	r->signature = auth_verify(TEST_SECRET, evhttp_find_header(in, AUTH_HEADER_TIMESTAMP),
+				   evhttp_find_header(in, AUTH_HEADER_SIGNATURE), "", 0,
+				   (int64_t)time(NULL), 300);
+	struct evbuffer *out = evbuffer_new();
+	evbuffer_add_printf(out, "{\"n\":%d}", srv->n);
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+static void on_get_done(const struct httpc_response *r, void *arg)
+{
+	struct client *cl = arg;
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"n\":"));
+	if (++cl->answers == cl->expected)
+		event_base_loopbreak(cl->base);
+}
+
+START_TEST(test_gets_carry_the_token_or_are_signed_over_no_body)
+{
+	struct event_base *base = event_base_new();
+	struct server srv = {0};
+	struct client cl = {.base = base, .expected = 2};
+	char url[64], err[256];
+
+	srv.http = evhttp_new(base);
+	evhttp_set_gencb(srv.http, get_handle, &srv);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", evserver_bind(srv.http, 0));
+	struct httpc *c = httpc_new(base, url, TEST_SECRET, 1, 5000, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(httpc_get(c, "/v1/agents/me", "tok-1", on_get_done, &cl), 0);
+	ck_assert_int_eq(httpc_get(c, "/v1/centres/nanjing/queues?x=1", NULL, on_get_done, &cl), 0);
+	ck_assert_int_eq(httpc_get(c, "/", "a b", on_get_done, &cl), -EINVAL);
+	event_base_dispatch(base);
+	ck_assert_int_eq(cl.answers, 2);
+	ck_assert_str_eq(srv.req[0].uri, "/v1/agents/me");
+	ck_assert_str_eq(srv.req[0].authorization, "Bearer tok-1");
+	ck_assert_int_eq(srv.req[0].signature, AUTH_MISSING);
+	ck_assert_str_eq(srv.req[1].uri, "/v1/centres/nanjing/queues?x=1");
+	ck_assert_str_eq(srv.req[1].authorization, "");
+	ck_assert_int_eq(srv.req[1].signature, AUTH_OK);
+	httpc_free(c);
+	evhttp_free(srv.http);
+	event_base_free(base);
+}
+END_TEST
+
 int main(void)
 {
 	if (auth_init() != 0)
@@ -177,6 +239,7 @@ int main(void)
 	TCase *tc = tcase_create("post");
 	tcase_add_test(tc, test_posts_are_signed_or_carry_the_token);
 	tcase_add_test(tc, test_an_extra_header_cannot_smuggle_another);
+	tcase_add_test(tc, test_gets_carry_the_token_or_are_signed_over_no_body);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

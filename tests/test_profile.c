@@ -583,6 +583,115 @@ START_TEST(test_scale_keeps_phone_bookings_within_booking_calls)
 }
 END_TEST
 
+/* A pseudo-random number for the property test below (an LCG: the test must
+ * not depend on the C library's rand). */
+static uint64_t next_random(uint64_t *state)
+{
+	*state = *state * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return *state >> 33;
+}
+
+/* Every scaled valid profile is valid, whatever the scale: the bounds that
+ * the rounding of separate rows could break (phone bookings within booking
+ * calls, platforms within online + third party) are held at their tightest,
+ * with many small rows that each round up. */
+START_TEST(test_scaled_valid_profiles_stay_valid_at_any_scale)
+{
+	static const double scales[] = {1.0, 0.999, 0.75, 0.5, 0.5001, 0.37, 0.25, 0.1,
+					0.05, 0.015, 0.01, 0.005, 0.001, 1e-6};
+	uint64_t state = 12320;
+	char err[1024];
+
+	for (int round = 0; round < 300; round++) {
+		int n_hospitals = 1 + (int)(next_random(&state) % 12);
+		int n_platforms = (int)(next_random(&state) % 5);
+		int64_t sums[4] = {0}, rows[12][4];
+		for (int i = 0; i < n_hospitals; i++)
+			for (int c = 0; c < 4; c++) {
+				/* Mostly tiny figures: 1s and 3s round up at 0.5. */
+				uint64_t r = next_random(&state) % 10;
+				rows[i][c] = r < 3 ? 0 : r < 7 ? (int64_t)(r % 2 ? 1 : 3) :
+								  (int64_t)(next_random(&state) % 400);
+				sums[c] += rows[i][c];
+			}
+		/* Booking calls: exactly the phone bookings, or a little more. */
+		int64_t booking = sums[1] + (int64_t)(next_random(&state) % 3);
+		/* Sort the rows by their sum, descending, as ranks require. */
+		for (int i = 0; i < n_hospitals; i++)
+			for (int j = i + 1; j < n_hospitals; j++) {
+				int64_t a = rows[i][0] + rows[i][1] + rows[i][2] + rows[i][3];
+				int64_t b = rows[j][0] + rows[j][1] + rows[j][2] + rows[j][3];
+				if (b > a)
+					for (int c = 0; c < 4; c++) {
+						int64_t t = rows[i][c];
+						rows[i][c] = rows[j][c];
+						rows[j][c] = t;
+					}
+			}
+		/* Platforms: the bound itself, split into small pieces. */
+		int64_t bound = sums[0] + sums[3], platforms[5] = {0}, left = bound;
+		for (int k = 0; k < n_platforms; k++) {
+			platforms[k] = k == n_platforms - 1 ? left :
+							      (int64_t)(next_random(&state) %
+									(uint64_t)(left + 1));
+			left -= platforms[k];
+		}
+		for (int i = 0; i < n_platforms; i++)
+			for (int j = i + 1; j < n_platforms; j++)
+				if (platforms[j] > platforms[i]) {
+					int64_t t = platforms[i];
+					platforms[i] = platforms[j];
+					platforms[j] = t;
+				}
+
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		ck_assert_ptr_nonnull(f);
+		fprintf(f,
+			"schema: hotline-year-profile/1\nprofile: random\nyear: 2021\n"
+			"centre: {code: r, name: R}\n"
+			"calls: {total: %lld, by_category: {booking: %lld}}\n"
+			"bookings:\n  total: {online_12320: %lld, phone: %lld, clinic: %lld, "
+			"third_party: %lld, all: %lld}\n  by_hospital:\n",
+			(long long)booking, (long long)booking, (long long)sums[0],
+			(long long)sums[1], (long long)sums[2], (long long)sums[3],
+			(long long)(sums[0] + sums[1] + sums[2] + sums[3]));
+		for (int i = 0; i < n_hospitals; i++)
+			fprintf(f,
+				"    - {rank: %d, hospital: H%d, online_12320: %lld, phone: %lld, "
+				"clinic: %lld, third_party: %lld, all: %lld}\n",
+				i + 1, i, (long long)rows[i][0], (long long)rows[i][1],
+				(long long)rows[i][2], (long long)rows[i][3],
+				(long long)(rows[i][0] + rows[i][1] + rows[i][2] + rows[i][3]));
+		if (n_platforms > 0) {
+			fprintf(f, "booking_platforms:\n  total: %lld\n  by_platform:\n",
+				(long long)bound);
+			for (int k = 0; k < n_platforms; k++)
+				fprintf(f, "    - {rank: %d, platform: P%d, bookings: %lld}\n", k + 1,
+					k, (long long)platforms[k]);
+		}
+		ck_assert_int_eq(fclose(f), 0);
+		struct profile *p = load_text(text);
+		ck_assert_msg(profile_validate(p, err, sizeof err) == 0, "%s\n%s", err, text);
+		for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
+			struct profile *scaled = profile_scale(p, scales[i]);
+			ck_assert_ptr_nonnull(scaled);
+			ck_assert_msg(profile_validate(scaled, err, sizeof err) == 0,
+				      "scaled by %g: %s\n%s", scales[i], err, text);
+			ck_assert_int_le(scaled->bookings_total[PROFILE_CHANNEL_PHONE],
+					 scaled->calls_by_category[CATEGORY_BOOKING]);
+			ck_assert_int_le(scaled->platforms_total,
+					 scaled->bookings_total[PROFILE_CHANNEL_ONLINE_12320] +
+						 scaled->bookings_total[PROFILE_CHANNEL_THIRD_PARTY]);
+			profile_free(scaled);
+		}
+		profile_free(p);
+		free(text);
+	}
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Writing and comparing                                                     */
 /* ------------------------------------------------------------------------ */
@@ -871,6 +980,7 @@ static Suite *profile_suite(void)
 	tcase_add_test(scale, test_scale_resums_totals_and_scales_the_own_centre_as_its_total);
 	tcase_add_test(scale, test_scale_reranks_rows_keeping_ties_in_order);
 	tcase_add_test(scale, test_scale_keeps_phone_bookings_within_booking_calls);
+	tcase_add_test(scale, test_scaled_valid_profiles_stay_valid_at_any_scale);
 	suite_add_tcase(s, scale);
 
 	tcase_add_test(write, test_yaml_round_trip_of_nanjing_is_equal);

@@ -1,11 +1,15 @@
 /* test_replay_e2e.c: a year profile replayed by hotline-sim through the real
  * hotlined into real PostgreSQL, then exported by hotline-stats: the export's
- * calls, work orders and province sections equal the scaled profile the
- * simulator expected, also when the broker restarts in the middle of the
- * replay. The calls go through the broker's distributor to a pool of agents
- * per centre, created with `hotline-admin agent pool` and played by the
- * simulator; the work orders come from the simulator playing the 12345
- * platforms, signed with the secrets of the broker's workorders.file. */
+ * calls, work orders, province, bookings and platforms sections equal the
+ * scaled profile the simulator expected, for Nanjing's profile and two
+ * others with other hospitals and platforms, also when the broker restarts
+ * in the middle of the replay. The calls go through the broker's distributor
+ * to a pool of agents per centre, created with `hotline-admin agent pool`
+ * and played by the simulator; the work orders come from the simulator
+ * playing the 12345 platforms, signed with the secrets of the broker's
+ * workorders.file; the phone bookings from the agents during booking calls
+ * (or the gateway), the other channels from daily batches the simulator
+ * imports into the same database after loading the centre's hospitals. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -206,8 +210,8 @@ static void e2e_stop(struct e2e *t)
 	free(t->db);
 }
 
-/* Exports the year and compares its calls, work orders and province with
- * the simulator's expectation. */
+/* Exports the year and compares every section with the simulator's
+ * expectation. */
 static void assert_export_equals_expectation(struct e2e *t, const char *year, const char *centre)
 {
 	const char *stats = program(HARNESS_ENV_STATS_BIN, "hotline-stats");
@@ -216,8 +220,12 @@ static void assert_export_equals_expectation(struct e2e *t, const char *year, co
 				   "--format", "profile", "--out", t->actual,  NULL};
 	free(run_ok(year_argv, NULL));
 
-	const char *compare_argv[] = {stats,     "compare",    t->expected,
-				      t->actual, "--sections", "calls,work_orders,province",
+	const char *compare_argv[] = {stats,
+				      "compare",
+				      t->expected,
+				      t->actual,
+				      "--sections",
+				      "calls,work_orders,province,bookings,platforms",
 				      NULL};
 	char *out = NULL;
 	int code = -1;
@@ -272,6 +280,8 @@ static void sim_replay_argv(const struct e2e *t, const char *scale, const char *
 				t->password_file,
 				"--platform-secrets",
 				t->platform_secrets,
+				"--db",
+				t->db,
 				NULL};
 	size_t n = 0;
 
@@ -304,6 +314,13 @@ START_TEST(test_nanjing_at_small_scale_exports_exactly_the_scaled_profile)
 	ck_assert_msg(strstr(out, "hotline-sim: work orders: posted 29 of 29 for centre nanjing "
 				  "(city_12345 22 of 22, province_12345 7 of 7), 29 new,") != NULL,
 		      "%s", out);
+	/* 1477316 phone bookings at 0.002 (row by row), the rest in batches. */
+	ck_assert_msg(strstr(out, "hotline-sim: bookings: phone: posted 2952 of 2952 by the agents") !=
+			      NULL,
+		      "%s", out);
+	ck_assert_msg(strstr(out, "hotline-sim: bookings: hospitals file of centre nanjing loaded: "
+				  "52 hospitals, 416 departments, 9 platforms") != NULL,
+		      "%s", out);
 	free(out);
 	assert_expect_matches_expect_out(&t, "0.002");
 	assert_export_equals_expectation(&t, "2019", "nanjing");
@@ -329,9 +346,48 @@ START_TEST(test_edge_profile_at_full_scale_exports_exactly_the_profile)
 	ck_assert_msg(strstr(out, "replayed 326 of 326 calls") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "work orders: posted 11 of 11 for centre edge") != NULL, "%s",
 		      out);
+	ck_assert_msg(strstr(out, "bookings: phone: posted 60 of 60 by the agents") != NULL, "%s",
+		      out);
+	ck_assert_msg(strstr(out, "bookings: batches: imported 61 of 61 ") != NULL, "%s", out);
 	free(out);
 	assert_expect_matches_expect_out(&t, "1");
 	assert_export_equals_expectation(&t, "2020", "edge");
+	e2e_stop(&t);
+}
+END_TEST
+
+/* Other hospitals and platforms, in many scripts: rows without bookings, a
+ * hospital with clinic bookings only, platforms naming every online and
+ * third-party booking; at full scale with the gateway posting the phone
+ * bookings, and at a scale that re-ranks the rows. */
+static const struct {
+	const char *scale;
+	const char *seed;
+	const char *phone_by;
+	const char *phone_line;
+} harbour_runs[] = {
+	{"1", "5", "gateway", "bookings: phone: posted 156 of 156 by the gateway"},
+	{"0.37", "8", "agent", "bookings: phone: posted 57 of 57 by the agents"},
+};
+
+START_TEST(test_harbour_profile_exports_its_bookings_exactly)
+{
+	struct e2e t;
+
+	e2e_start(&t, "tests/data/harbour-2021.yaml", NULL);
+	const char *extra[] = {"--secret-file", t.secret_file, "--phone-bookings",
+			       harbour_runs[_i].phone_by, NULL};
+	const char *sim[SIM_ARGV_MAX];
+	sim_replay_argv(&t, harbour_runs[_i].scale, harbour_runs[_i].seed, extra, sim);
+	char *out = run_ok(sim, NULL);
+	ck_assert_msg(strstr(out, "hotline-sim: replayed ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, harbour_runs[_i].phone_line) != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "hospitals file of centre harbour loaded: 8 hospitals, 64 "
+				  "departments, 4 platforms") != NULL,
+		      "%s", out);
+	free(out);
+	assert_expect_matches_expect_out(&t, harbour_runs[_i].scale);
+	assert_export_equals_expectation(&t, "2021", "harbour");
 	e2e_stop(&t);
 }
 END_TEST
@@ -420,6 +476,7 @@ static Suite *replay_e2e_suite(void)
 	tcase_set_timeout(tc, 240);
 	tcase_add_loop_test(tc, test_nanjing_at_small_scale_exports_exactly_the_scaled_profile, 0, 2);
 	tcase_add_test(tc, test_edge_profile_at_full_scale_exports_exactly_the_profile);
+	tcase_add_loop_test(tc, test_harbour_profile_exports_its_bookings_exactly, 0, 2);
 	tcase_add_loop_test(tc, test_replay_survives_a_broker_restart, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

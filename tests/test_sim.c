@@ -15,7 +15,11 @@
  * must be the plan's, byte for byte, but for the agents the fake chose.
  * It also takes the 12345 platforms' work orders (doc/workorders.md), each
  * checked against its platform's secret, answering some 503 first and
- * losing the answer to one it took in; they too must be the plan's. */
+ * losing the answer to one it took in; they too must be the plan's. And it
+ * takes the phone bookings (doc/bookings.md) the agents make with their
+ * tokens (or the gateway, signed) while they talk on the call, with 503s
+ * and a lost answer too; they must be the bookings plan's, byte for byte,
+ * while the other systems' daily batches go into a real PostgreSQL. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,7 @@
 
 #include "agentpool.h"
 #include "auth.h"
+#include "bookplan.h"
 #include "evserver.h"
 #include "harness.h"
 #include "profile.h"
@@ -140,6 +145,12 @@ struct fake {
 	int orders_503;        /* answered 503 before their first try was kept */
 	int orders_lost;       /* taken in, then answered 503 as if the answer was lost */
 	int orders_replayed;   /* answered 200 Idempotent-Replay */
+	struct strmap *bookings; /* "<source>/<booking_no>" -> accepted body */
+	int bookings_posted;     /* requests */
+	int bookings_503;        /* answered 503 before their first try was kept */
+	int bookings_lost;       /* taken, then answered 503 as if the answer was lost */
+	int bookings_replayed;   /* answered 200 Idempotent-Replay */
+	int bookings_relogins;   /* answered 401: the agent's session had ended */
 	int offers;
 	int connects_sent;
 	int gateway_streams_opened[MAX_CENTRES];
@@ -753,6 +764,125 @@ static void on_agent_request(struct fake *f, struct evhttp_request *req, const c
 	}
 }
 
+/* --- phone bookings ------------------------------------------------------------------ */
+
+/* The time of the call's accepted call.answered, or -1. */
+static int64_t call_answered_usec(const struct call *c)
+{
+	for (size_t i = 0; i < c->n_bodies; i++) {
+		json_t *ev = json_loads(c->bodies[i], 0, NULL);
+		const char *type = json_string_value(json_object_get(ev, "type"));
+		int64_t at = -1;
+		if (type != NULL && strcmp(type, "call.answered") == 0 &&
+		    timeutil_parse_rfc3339(json_string_value(json_object_get(ev, "time")), &at) != 0)
+			at = -1;
+		json_decref(ev);
+		if (at >= 0)
+			return at;
+	}
+	return -1;
+}
+
+/* POST /v1/bookings as the broker answers it: an agent's token (source
+ * agent: the agent must be talking on the call) or the gateway's signature
+ * (source gateway: centre and agent in the body, the agent the one talking);
+ * 201 for a new booking, 200 with Idempotent-Replay for the same body
+ * again, 409 for another body under a number taken. Every fourth new
+ * booking is answered 503 first, and the third kept one is answered 503 as
+ * if the answer was lost. */
+static void on_booking(struct fake *f, struct evhttp_request *req, const char *body, size_t len)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *source = "agent";
+	struct agent *a = NULL;
+
+	f->bookings_posted++;
+	if (evhttp_find_header(in, "Authorization") != NULL) {
+		a = agent_of(f, req);
+		if (a == NULL) {
+			f->bookings_relogins++;
+			reply_error(req, 401, "unauthorised");
+			return;
+		}
+	} else {
+		source = "gateway";
+		if (auth_verify(SECRET, evhttp_find_header(in, AUTH_HEADER_TIMESTAMP),
+				evhttp_find_header(in, AUTH_HEADER_SIGNATURE), body, len,
+				(int64_t)time(NULL), 300) != AUTH_OK) {
+			fake_error(f, "a booking neither signed nor with a token");
+			reply_error(req, 401, "unauthorised");
+			return;
+		}
+	}
+	json_t *o = json_loadb(body, len, 0, NULL);
+	const char *no = json_string_value(json_object_get(o, "booking_no"));
+	const char *call_id = json_string_value(json_object_get(o, "call_id"));
+	const char *channel = json_string_value(json_object_get(o, "channel"));
+	char key[128];
+	snprintf(key, sizeof key, "%s/%s", source, no != NULL ? no : "");
+	const char *stored = strmap_get(f->bookings, key, strlen(key));
+	if (stored != NULL) {
+		if (strlen(stored) != len || memcmp(stored, body, len) != 0) {
+			fake_error(f, "booking %s sent again with another body", key);
+			reply_error(req, 409, "booking_no_conflict");
+		} else {
+			f->bookings_replayed++;
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+					  "Idempotent-Replay", "true");
+			reply_json(req, 200, json_pack("{s:{s:s}}", "booking", "booking_no", no));
+		}
+		json_decref(o);
+		return;
+	}
+	struct call *c = call_id != NULL ? strmap_get(f->calls, call_id, strlen(call_id)) : NULL;
+	if (no == NULL || channel == NULL || strcmp(channel, "phone") != 0 || c == NULL) {
+		fake_error(f, "a booking without a number, not by phone, or of no call: %.*s",
+			   (int)len, body);
+		reply_error(req, 422, "invalid_field");
+		json_decref(o);
+		return;
+	}
+	/* Made while the agent who answered talks on the call, after the answer. */
+	const char *agent = a != NULL ? a->id : json_string_value(json_object_get(o, "agent"));
+	int64_t booked_at = -1, answered = call_answered_usec(c);
+	if (c->state != C_TALKING || c->talking == NULL || agent == NULL ||
+	    strcmp(agent, c->talking->id) != 0 || strcmp(agent, c->answered_by) != 0) {
+		fake_error(f, "booking %s in call %s by %s, who does not talk on it", no, call_id,
+			   agent != NULL ? agent : "nobody");
+		reply_error(req, 422, "call_not_yours");
+		json_decref(o);
+		return;
+	}
+	if (a == NULL) {
+		const char *centre = json_string_value(json_object_get(o, "centre"));
+		if (centre == NULL || centre_index(f, centre) != c->centre)
+			fake_error(f, "the gateway's booking %s names centre %s", no,
+				   centre != NULL ? centre : "none");
+	}
+	if (timeutil_parse_rfc3339(json_string_value(json_object_get(o, "booked_at")),
+				   &booked_at) != 0 ||
+	    booked_at < answered)
+		fake_error(f, "booking %s booked at %lld, before its call was answered (%lld)", no,
+			   (long long)booked_at, (long long)answered);
+	if (f->bookings_posted % 4 == 0 &&
+	    strmap_get(f->failed_once, key, strlen(key)) == NULL) {
+		ck_assert_int_eq(strmap_put(f->failed_once, key, strlen(key), f), 0);
+		f->bookings_503++;
+		reply_error(req, 503, "store_unavailable");
+		json_decref(o);
+		return;
+	}
+	ck_assert_int_eq(strmap_put(f->bookings, key, strlen(key), strndup(body, len)), 0);
+	if (strmap_count(f->bookings) == 3) {
+		f->bookings_lost++;
+		reply_error(req, 503, "store_unavailable");
+	} else {
+		reply_json(req, 201, json_pack("{s:{s:s, s:s}}", "booking", "booking_no", no, "source",
+					       source));
+	}
+	json_decref(o);
+}
+
 /* --- routes ----------------------------------------------------------------------------- */
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -816,6 +946,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		on_event(f, req, body, len);
 	} else if (strcmp(path, "/v1/workorders") == 0) {
 		on_order(f, req, body, len);
+	} else if (strcmp(path, "/v1/bookings") == 0) {
+		on_booking(f, req, body, len);
 	} else {
 		json_t *o = json_loadb(body, len, 0, NULL);
 		if (!json_is_object(o)) {
@@ -840,6 +972,7 @@ struct run {
 	char platform_secrets[HARNESS_PATH_MAX + 16]; /* the fake platforms' secrets */
 	struct replay *plan;
 	struct profile *profile;
+	char *db; /* a database for the booking batches; NULL: --no-bookings */
 	pid_t pid;
 	int status;
 	int64_t started;
@@ -883,6 +1016,7 @@ static void fake_start(struct run *r, const char *password)
 	f->calls = strmap_new();
 	f->events = strmap_new();
 	f->orders = strmap_new();
+	f->bookings = strmap_new();
 	f->failed_once = strmap_new();
 	f->base = event_base_new();
 	f->http = evhttp_new(f->base);
@@ -916,13 +1050,118 @@ static void fake_stop(struct run *r)
 	event_base_free(f->base);
 	strmap_each(f->events, free_body, NULL);
 	strmap_each(f->orders, free_body, NULL);
+	strmap_each(f->bookings, free_body, NULL);
 	strmap_each(f->calls, free_call, NULL);
 	strmap_free(f->events);
 	strmap_free(f->orders);
+	strmap_free(f->bookings);
 	strmap_free(f->calls);
 	strmap_free(f->failed_once);
 	replay_free(r->plan);
 	profile_free(r->profile);
+}
+
+/* A fresh database that knows the profile's centres, for the bookings the
+ * simulator imports in daily batches (the fake broker takes only HTTP). */
+static void run_db_create(struct run *r)
+{
+	char profile[HARNESS_PATH_MAX];
+	snprintf(profile, sizeof profile, "%s/%s", harness_source_dir(), PROFILE);
+	r->db = harness_db_create(NULL);
+	ck_assert_msg(r->db != NULL, "%s", harness_error());
+	const char *admin = harness_program(HARNESS_ENV_ADMIN_BIN);
+	ck_assert_msg(admin != NULL, "hotline-admin was not built");
+	const char *argv[] = {admin, "--db", r->db, "centre", "import", profile, NULL};
+	char *out = NULL, *err = NULL;
+	int code = -1;
+	ck_assert_int_eq(harness_run_full(argv, NULL, NULL, &out, &err, &code), 0);
+	ck_assert_msg(code == 0, "centre import: %s", err);
+	free(out);
+	free(err);
+}
+
+static void run_db_drop(struct run *r)
+{
+	harness_db_drop(r->db);
+	free(r->db);
+	r->db = NULL;
+}
+
+/* Every phone booking of the plan arrived, byte for byte, from the agent who
+ * answered its call (or from the gateway naming that agent), and nothing
+ * else; returns how many. */
+static size_t assert_phone_bookings_are_the_plans(struct run *r, bool by_gateway)
+{
+	struct fake *f = &r->fake;
+	char path[HARNESS_PATH_MAX], err[512], want[BOOKPLAN_JSON_MAX], key[128];
+	struct profile *original = NULL;
+	struct replay_call call;
+	struct bookplan_booking b;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "%s/%s", harness_source_dir(), PROFILE);
+	ck_assert_msg(profile_load_file(path, &original, err, sizeof err) == 0, "%s", err);
+	struct bookplan_ref *ref = bookplan_ref_new(original, err, sizeof err);
+	ck_assert_msg(ref != NULL, "%s", err);
+	struct bookplan *plan = bookplan_new(ref, r->profile, 20, err, sizeof err);
+	ck_assert_msg(plan != NULL, "%s", err);
+	struct replay *calls = replay_new(r->profile, 20, err, sizeof err);
+	ck_assert_msg(calls != NULL, "%s", err);
+	struct bookplan_phone *phone = bookplan_phone_new(plan, calls, err, sizeof err);
+	ck_assert_msg(phone != NULL, "%s", err);
+	while (replay_next(calls, &call)) {
+		if (!bookplan_phone_next(phone, &call, &b))
+			continue;
+		struct call *c = strmap_get(f->calls, call.call_id, strlen(call.call_id));
+		ck_assert_ptr_nonnull(c);
+		ck_assert_int_gt(bookplan_format_json(plan, &b, by_gateway ? call.centre : NULL,
+						      by_gateway ? c->answered_by : NULL, want,
+						      sizeof want),
+				 0);
+		snprintf(key, sizeof key, "%s/%s", by_gateway ? "gateway" : "agent", b.booking_no);
+		const char *got = strmap_get(f->bookings, key, strlen(key));
+		ck_assert_msg(got != NULL, "booking %s of call %s never came", key, call.call_id);
+		ck_assert_str_eq(got, want);
+		n++;
+	}
+	ck_assert_uint_eq(strmap_count(f->bookings), n);
+	bookplan_phone_free(phone);
+	replay_free(calls);
+	bookplan_free(plan);
+	bookplan_ref_free(ref);
+	profile_free(original);
+	return n;
+}
+
+/* The batches landed in PostgreSQL: every booking of the other channels,
+ * and the hospitals file before them. */
+static void assert_batches_are_in_the_database(const struct run *r)
+{
+	static const struct {
+		const char *sql;
+		int64_t want;
+	} checks[] = {
+		{"SELECT count(*) FROM bookings WHERE source = 'online_12320'"
+		 " AND channel = 'online_12320'",
+		 43},
+		{"SELECT count(*) FROM bookings WHERE source = 'clinic' AND channel = 'clinic'", 5},
+		{"SELECT count(*) FROM bookings WHERE source = 'third_party'"
+		 " AND channel = 'third_party'",
+		 13},
+		{"SELECT count(*) FROM bookings WHERE platform IS NOT NULL", 44},
+		{"SELECT count(*) FROM bookings WHERE centre <> 'edge' OR call_id IS NOT NULL", 0},
+		{"SELECT count(*) FROM hospitals WHERE centre = 'edge'", 3},
+		{"SELECT count(*) FROM departments WHERE centre = 'edge'", 24},
+		{"SELECT count(*) FROM booking_platforms WHERE centre = 'edge'", 3},
+		{"SELECT count(*) FROM hospitals WHERE code = 'h001' AND name = "
+		 "'Hospital A: \"Main\", 第一'",
+		 1},
+	};
+	for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+		ck_assert_msg(harness_pg_query_int(r->db, checks[i].sql) == checks[i].want,
+			      "%s: %lld, want %lld", checks[i].sql,
+			      (long long)harness_pg_query_int(r->db, checks[i].sql),
+			      (long long)checks[i].want);
 }
 
 static void on_child_poll(evutil_socket_t fd, short what, void *arg)
@@ -960,6 +1199,8 @@ static int run_sim(struct run *r, const char *const *extra)
 
 	const char *sim = harness_program(HARNESS_ENV_SIM_BIN);
 	ck_assert_msg(sim != NULL, "hotline-sim was not built");
+	const char *bookings[] = {"--db", r->db, NULL};
+	const char *no_bookings[] = {"--no-bookings", NULL};
 	const char *base[] = {sim,
 			      "replay",
 			      "--profile",
@@ -985,6 +1226,8 @@ static int run_sim(struct run *r, const char *const *extra)
 		argv[n++] = base[i];
 	for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
 		argv[n++] = extra[i];
+	for (const char *const *b = r->db != NULL ? bookings : no_bookings; *b != NULL; b++)
+		argv[n++] = *b;
 	argv[n] = NULL;
 
 	posix_spawn_file_actions_t fa;
@@ -1036,6 +1279,7 @@ START_TEST(test_replay_through_the_distributor_sends_the_plan_with_the_pool_agen
 	struct run r;
 	memset(&r, 0, sizeof r);
 	fake_start(&r, PASSWORD);
+	run_db_create(&r);
 	const char *extra[] = {"--platform-secrets", r.platform_secrets, NULL};
 	int code = run_sim(&r, extra);
 	char *log = sim_log(&r);
@@ -1127,8 +1371,73 @@ START_TEST(test_replay_through_the_distributor_sends_the_plan_with_the_pool_agen
 				  "(city_12345 9 of 9, province_12345 2 of 2), 10 new, 1 taken in "
 				  "before, ") != NULL,
 		      "%s", log);
+
+	/* Every phone booking of the plan, by the agent on its call, while it
+	 * talked; the 503s retried with the same body, the lost answer found
+	 * taken. The other channels went into PostgreSQL in daily batches. */
+	ck_assert_uint_eq(assert_phone_bookings_are_the_plans(&r, false), 60);
+	ck_assert_int_gt(f->bookings_503, 0);
+	ck_assert_int_eq(f->bookings_lost, 1);
+	ck_assert_int_eq(f->bookings_replayed, 1);
+	ck_assert_msg(strstr(log, "hotline-sim: bookings: hospitals file of centre edge loaded: 3 "
+				  "hospitals, 24 departments, 3 platforms") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "hotline-sim: bookings: phone: posted 60 of 60 by the agents in "
+				  "booking calls, 59 new, 1 taken in before") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "hotline-sim: bookings: batches: imported 61 of 61 in ") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "(online_12320 43 of 43, clinic 5 of 5, third_party 13 of 13), "
+				  "61 new, 0 already there, 44 naming a platform (of 44), 0 "
+				  "retries") != NULL,
+		      "%s", log);
+	assert_batches_are_in_the_database(&r);
 	free(log);
 	fake_stop(&r);
+	run_db_drop(&r);
+}
+END_TEST
+
+/* The gateway may post the phone bookings itself (as an IVR would), signed,
+ * naming the centre and the agent on the call. A second replay of the same
+ * plan imports every batch again and adds nothing. */
+START_TEST(test_the_gateway_posts_phone_bookings_and_batches_import_once)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	fake_start(&r, PASSWORD);
+	run_db_create(&r);
+	const char *extra[] = {"--phone-bookings", "gateway", NULL};
+	int code = run_sim(&r, extra);
+	char *log = sim_log(&r);
+	if (code != 0)
+		fake_dump(&r.fake);
+	ck_assert_msg(code == 0, "hotline-sim exited %d:\n%s", code, log);
+	ck_assert_msg(r.fake.errors == 0, "%d protocol errors; the first: %s", r.fake.errors,
+		      r.fake.first_error);
+	ck_assert_uint_eq(assert_phone_bookings_are_the_plans(&r, true), 60);
+	ck_assert_msg(strstr(log, "hotline-sim: bookings: phone: posted 60 of 60 by the gateway in "
+				  "booking calls, 59 new, 1 taken in before, ") != NULL,
+		      "%s", log);
+	ck_assert_msg(strstr(log, "61 new, 0 already there, 44 naming a platform") != NULL, "%s",
+		      log);
+	assert_batches_are_in_the_database(&r);
+	free(log);
+	fake_stop(&r);
+
+	/* Again, against a fresh fake broker and the same database. */
+	memset(&r.fake, 0, sizeof r.fake);
+	fake_start(&r, PASSWORD);
+	code = run_sim(&r, extra);
+	log = sim_log(&r);
+	ck_assert_msg(code == 0, "hotline-sim exited %d:\n%s", code, log);
+	ck_assert_msg(strstr(log, "imported 61 of 61 in ") != NULL &&
+			      strstr(log, "0 new, 61 already there, 44 naming a platform") != NULL,
+		      "%s", log);
+	assert_batches_are_in_the_database(&r);
+	free(log);
+	fake_stop(&r);
+	run_db_drop(&r);
 }
 END_TEST
 
@@ -1226,6 +1535,14 @@ START_TEST(test_replay_options_are_checked)
 	free(out);
 	free(err);
 
+	const char *who[] = {sim, "replay", "--profile", profile, "--phone-bookings", "ivr", NULL};
+	ck_assert_int_eq(harness_run_full(who, env, NULL, &out, &err, &code), 0);
+	ck_assert_int_eq(code, 2);
+	ck_assert_msg(strstr(err, "--phone-bookings: \"ivr\": use agent or gateway") != NULL, "%s",
+		      err);
+	free(out);
+	free(err);
+
 	/* A secrets file must name known platforms, once each, and every
 	 * platform the profile has orders from. */
 	char dir[HARNESS_PATH_MAX], password[HARNESS_PATH_MAX + 16], secrets[HARNESS_PATH_MAX + 16];
@@ -1242,6 +1559,27 @@ START_TEST(test_replay_options_are_checked)
 		{"city_12345 a-secret\n", "names no secret for province_12345, and the profile "
 					  "plans 2 of its work orders"},
 	};
+	/* A profile with bookings needs the database its batches go into. */
+	const char *no_db[] = {sim,
+			       "replay",
+			       "--profile",
+			       profile,
+			       "--scale",
+			       "1",
+			       "--url",
+			       "http://127.0.0.1:1",
+			       "--agent-password-file",
+			       password,
+			       NULL};
+	ck_assert_int_eq(harness_run_full(no_db, env, NULL, &out, &err, &code), 0);
+	ck_assert_int_eq(code, 2);
+	ck_assert_msg(strstr(err, "has bookings (121 at scale 1): replay needs --db CONNINFO") !=
+				      NULL &&
+			      strstr(err, "--no-bookings") != NULL,
+		      "%s", err);
+	free(out);
+	free(err);
+
 	for (size_t i = 0; i < sizeof bad_secrets / sizeof bad_secrets[0]; i++) {
 		write_text(secrets, bad_secrets[i][0]);
 		const char *with[] = {sim,
@@ -1256,6 +1594,7 @@ START_TEST(test_replay_options_are_checked)
 				      password,
 				      "--platform-secrets",
 				      secrets,
+				      "--no-bookings",
 				      NULL};
 		ck_assert_int_eq(harness_run_full(with, env, NULL, &out, &err, &code), 0);
 		ck_assert_int_eq(code, 2);
@@ -1266,6 +1605,48 @@ START_TEST(test_replay_options_are_checked)
 		free(out);
 		free(err);
 	}
+}
+END_TEST
+
+/* hotline-sim hospitals: the file of doc/bookings.md, to stdout or --out. */
+START_TEST(test_hospitals_writes_the_reference_the_replay_loads)
+{
+	const char *sim = harness_program(HARNESS_ENV_SIM_BIN);
+	char profile[HARNESS_PATH_MAX], dir[HARNESS_PATH_MAX], file[HARNESS_PATH_MAX + 32];
+	char *out = NULL, *err = NULL;
+	int code = -1;
+
+	ck_assert_ptr_nonnull(sim);
+	snprintf(profile, sizeof profile, "%s/%s", harness_source_dir(), PROFILE);
+	const char *to_stdout[] = {sim, "hospitals", profile, NULL};
+	ck_assert_int_eq(harness_run_full(to_stdout, NULL, NULL, &out, &err, &code), 0);
+	ck_assert_msg(code == 0, "%s", err);
+	ck_assert_ptr_nonnull(strstr(out, "centre: edge\nhospitals:\n  - code: h001\n    name: "
+					  "\"Hospital A: \\\"Main\\\", 第一\"\n"));
+	ck_assert_ptr_nonnull(strstr(out, "      - {code: paediatrics, name: \"儿科\"}\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  - {code: p002, name: \"WeChat: 微信\"}\n"));
+	free(out);
+	free(err);
+
+	ck_assert_int_eq(harness_tmpdir("sim-hospitals", dir), 0);
+	snprintf(file, sizeof file, "%s/hospitals.yaml", dir);
+	const char *to_file[] = {sim, "hospitals", "--profile", profile, "--out", file, NULL};
+	ck_assert_int_eq(harness_run_full(to_file, NULL, NULL, &out, &err, &code), 0);
+	ck_assert_msg(code == 0, "%s", err);
+	ck_assert_str_eq(out, "");
+	char *text = harness_read_file(file, NULL);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(strstr(text, "  - code: h003\n    name: \"C # not a comment\"\n"));
+	free(text);
+	free(out);
+	free(err);
+
+	const char *missing[] = {sim, "hospitals", NULL};
+	ck_assert_int_eq(harness_run_full(missing, NULL, NULL, &out, &err, &code), 0);
+	ck_assert_int_eq(code, 2);
+	ck_assert_msg(strstr(err, "hospitals needs a profile") != NULL, "%s", err);
+	free(out);
+	free(err);
 }
 END_TEST
 
@@ -1281,6 +1662,8 @@ int main(void)
 	tcase_add_test(tc, test_a_wrong_platform_secret_stops_the_replay_with_advice);
 	tcase_add_test(tc, test_a_call_nobody_is_offered_stops_the_replay_after_the_answer_timeout);
 	tcase_add_test(tc, test_replay_options_are_checked);
+	tcase_add_test(tc, test_the_gateway_posts_phone_bookings_and_batches_import_once);
+	tcase_add_test(tc, test_hospitals_writes_the_reference_the_replay_loads);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

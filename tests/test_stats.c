@@ -266,6 +266,84 @@ static int insert_order(PGconn *conn, const struct order_row *o)
 	return 0;
 }
 
+
+/* Bookings, KPI calls, agents' time and a staffing history, as SQL the
+ * broker and the booking import would have left:
+ *  - edge's reference data: three hospitals (one with no booking: listed
+ *    with 0), three platforms (one unused), and bookings of 2019 ranked
+ *    h-gulou 4 (online 1, phone 1, clinic 1, third_party 1), h-child 2
+ *    (online 2), plus one of 2018 and one of 2020 outside the year;
+ *    platforms: p-app 2, p-wechat 1, one online booking without platform;
+ *  - centre kpi, in 2021 (outside every 2019 table): one 2021-06-07 with
+ *    answered waits of 10 s and 30 s (talk 100 s and 200 s, wrap-up 20 s
+ *    on the first), abandons after 3 s (short), 15 s and 40 s; agent k1
+ *    ready 09:00, on a call 09:10, wrap-up 09:20, ready 09:25, logged out
+ *    10:00 (busy 15 of 60 minutes logged in: 25%);
+ *  - staffing history for centre kpi: 100 calls between 09:00 and 09:30 on
+ *    each of the four Mondays before 2021-06-07, answered at once, talk
+ *    180 s: the published Erlang C vector. */
+static const char *const extra_fixture[] = {
+	"INSERT INTO centres (code, name, province) VALUES ('kpi', 'KPI', '测试省')",
+	"INSERT INTO hospitals (centre, code, name) VALUES ('edge', 'h-gulou', '鼓楼, \"Gulou\"'),"
+	" ('edge', 'h-child', '儿童医院'), ('edge', 'h-idle', '无预约医院')",
+	"INSERT INTO departments (centre, hospital, code, name) VALUES"
+	" ('edge', 'h-gulou', 'internal', '内科'), ('edge', 'h-child', 'paediatrics', '儿科'),"
+	" ('edge', 'h-idle', 'internal', '内科')",
+	"INSERT INTO booking_platforms (centre, code, name) VALUES ('edge', 'p-app', '健康App'),"
+	" ('edge', 'p-wechat', '微信'), ('edge', 'p-web', '网站')",
+	"INSERT INTO bookings (centre, source, booking_no, hospital, department, visit_date, channel,"
+	" platform, call_id, booked_at, payload_sha256) VALUES"
+	" ('edge', 'online_12320', 'b1', 'h-gulou', 'internal', '2019-03-05', 'online_12320',"
+	"  'p-app', NULL, '2019-03-04T10:00:00+08:00', sha256('b1'::bytea)),"
+	" ('edge', 'agent', 'b2', 'h-gulou', 'internal', '2019-03-06', 'phone', NULL, 't-000004',"
+	"  '2019-03-04T14:06:00+08:00', sha256('b2'::bytea)),"
+	" ('edge', 'clinic', 'b3', 'h-gulou', 'internal', '2019-05-06', 'clinic', NULL, NULL,"
+	"  '2019-05-05T09:00:00+08:00', sha256('b3'::bytea)),"
+	" ('edge', 'third_party', 'b4', 'h-gulou', 'internal', '2019-07-02', 'third_party',"
+	"  'p-wechat', NULL, '2019-07-01T09:00:00+08:00', sha256('b4'::bytea)),"
+	" ('edge', 'online_12320', 'b5', 'h-child', 'paediatrics', '2019-03-05', 'online_12320',"
+	"  'p-app', NULL, '2019-03-04T11:00:00+08:00', sha256('b5'::bytea)),"
+	" ('edge', 'online_12320', 'b6', 'h-child', 'paediatrics', '2019-12-31', 'online_12320',"
+	"  NULL, NULL, '2019-12-31T23:59:00+08:00', sha256('b6'::bytea)),"
+	" ('edge', 'online_12320', 'b7', 'h-child', 'paediatrics', '2019-01-02', 'online_12320',"
+	"  NULL, NULL, '2018-12-31T23:59:00+08:00', sha256('b7'::bytea)),"
+	" ('edge', 'online_12320', 'b8', 'h-idle', 'internal', '2020-01-02', 'online_12320',"
+	"  NULL, NULL, '2020-01-01T00:00:00+08:00', sha256('b8'::bytea))",
+	"INSERT INTO calls (centre, call_id, state, category, queue, priority, rule, caller_hash,"
+	" caller_masked, dialled, ivr_path, agent, offered_at, answered_at, ended_at, outcome,"
+	" wrapped_at) VALUES"
+	" ('kpi', 'k-a1', 'ended', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
+	"  'k1', '2021-06-07T09:10:00+08:00', '2021-06-07T09:10:10+08:00',"
+	"  '2021-06-07T09:11:50+08:00', 'handled', '2021-06-07T09:12:10+08:00'),"
+	" ('kpi', 'k-a2', 'ended', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
+	"  'k1', '2021-06-07T09:30:00+08:00', '2021-06-07T09:30:30+08:00',"
+	"  '2021-06-07T09:33:50+08:00', 'handled', NULL),"
+	" ('kpi', 'k-s', 'abandoned', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
+	"  NULL, '2021-06-07T09:40:00+08:00', NULL, '2021-06-07T09:40:03+08:00', 'abandoned', NULL),"
+	" ('kpi', 'k-b1', 'abandoned', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
+	"  NULL, '2021-06-07T09:41:00+08:00', NULL, '2021-06-07T09:41:15+08:00', 'abandoned', NULL),"
+	" ('kpi', 'k-b2', 'abandoned', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
+	"  NULL, '2021-06-07T09:42:00+08:00', NULL, '2021-06-07T09:42:40+08:00', 'abandoned', NULL)",
+	"INSERT INTO agents (centre, agent_id, name, extension, password_hash) VALUES"
+	" ('kpi', 'k1', 'Agent K', '801', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k1', 'ready', NULL, '2021-06-07T09:00:00+08:00')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k1', 'on_call', NULL, '2021-06-07T09:10:00+08:00')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k1', 'wrap_up', NULL, '2021-06-07T09:20:00+08:00'),"
+	" ('kpi', 'k1', 'ready', NULL, '2021-06-07T09:25:00+08:00')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k1', 'logged_out', NULL, '2021-06-07T10:00:00+08:00')",
+	"INSERT INTO calls (centre, call_id, state, category, queue, priority, rule, caller_hash,"
+	" caller_masked, dialled, ivr_path, agent, offered_at, answered_at, ended_at, outcome)"
+	" SELECT 'kpi', 'h-' || w || '-' || i, 'ended', 'booking', 'booking', 5, 't', '\\x00', 'x',"
+	" '12320', '', 'k1', t, t, t + interval '180 seconds', 'handled'"
+	" FROM generate_series(1, 4) w, generate_series(0, 99) i,"
+	" LATERAL (SELECT timestamptz '2021-06-07T09:00:00+08:00' - w * interval '7 days'"
+	"   + i * interval '17 seconds' AS t) x",
+};
+
 static int setup_database(void)
 {
 	const char *base = getenv("HOTLINE_TEST_PG");
@@ -309,6 +387,14 @@ static int setup_database(void)
 	for (size_t i = 0; i < sizeof orders_fixture / sizeof *orders_fixture; i++)
 		if (insert_order(conn, &orders_fixture[i]) != 0)
 			goto out;
+	for (size_t i = 0; i < sizeof extra_fixture / sizeof *extra_fixture; i++) {
+		PGresult *r = db_exec(conn, extra_fixture[i], 0, NULL, err, sizeof err);
+		if (r == NULL) {
+			fprintf(stderr, "test_stats: fixture %zu: %s\n", i, err);
+			goto out;
+		}
+		PQclear(r);
+	}
 	rc = 0;
 out:
 	PQfinish(conn);
@@ -424,7 +510,8 @@ START_TEST(test_year_counts_accepted_calls_by_category)
 	ck_assert_int_eq(p->calls_total, 8);
 	ck_assert_int_eq(p->work_orders_city, 8);
 	ck_assert_int_eq(p->work_orders_province, 2);
-	ck_assert(!p->has_bookings);
+	/* Its hospitals are loaded: the bookings table is there (see below). */
+	ck_assert(p->has_bookings);
 	profile_free(p);
 }
 END_TEST
@@ -497,16 +584,18 @@ START_TEST(test_year_csv_quotes_names)
 			      "--format", "csv", NULL};
 
 	ck_assert_int_eq(run_stats(args, &out), 0);
-	ck_assert_ptr_nonnull(strstr(out, "\ncategory,calls\nconsultation,3\ncomplaint,1\n"
-					  "booking,2\nexpert_qa,0\ncrisis,1\nsurvey,0\n"
-					  "ivr_self_service,1\nother,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n类别,受理量,占比\n咨询,3,37.50%\n投诉,1,12.50%\n"
+					  "预约挂号,2,25.00%\n专家答疑,0,0.00%\n心理危机干预,1,12.50%\n"
+					  "满意度调查,0,0.00%\n自助语音,1,12.50%\n其他,0,0.00%\n"
+					  "合计,8,100.00%\n"));
 	ck_assert_ptr_nonnull(
-		strstr(out, "\nsource,work_orders\ncity_12345,8\nprovince_12345,2\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\ncentre_code,centre_name,calls\n"
-					  "edge,\"Edge, \"\"Test\"\" 中心\",8\n"
-					  "river,\"River \"\"North\"\", 北\",3\n"
-					  "alpha,Alpha,1\n"
-					  "one,\"Single, call\",1\n"));
+		strstr(out, "\n来源,工单数,占比\n市12345,8,80.00%\n省12345,2,20.00%\n合计,10,100.00%\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n排名,中心,接听人次,占比\n"
+					  "1,\"Edge, \"\"Test\"\" 中心\",8,61.54%\n"
+					  "2,\"River \"\"North\"\", 北\",3,23.08%\n"
+					  "3,Alpha,1,7.69%\n"
+					  "4,\"Single, call\",1,7.69%\n"
+					  ",合计,13,100.00%\n"));
 	ck_assert_msg(strncmp(out, "# ", 2) == 0, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "self_service"));
 	free(out);
@@ -568,17 +657,21 @@ START_TEST(test_day_counts_by_local_hour)
 	ck_assert_int_eq(run_stats(args, &out), 0);
 	/* consultation 09:15 and 09:40; booking 00:30 and 14:05; the 23:59:59 call of
 	 * the day before, the abandoned 09:50 and the queued 11:00 do not count. */
-	ck_assert_ptr_nonnull(strstr(out, "\ncategory,calls\nconsultation,2\ncomplaint,0\n"
-					  "booking,2\nexpert_qa,0\ncrisis,0\nsurvey,0\n"
-					  "ivr_self_service,0\nother,0\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\nhour,consultation,complaint,booking,expert_qa,crisis,"
-					  "survey,ivr_self_service,other,total\n0,0,0,1,0,0,0,0,0,1\n"
-					  "1,0,0,0,0,0,0,0,0,0\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\n9,2,0,0,0,0,0,0,0,2\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\n11,0,0,0,0,0,0,0,0,0\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\n14,0,0,1,0,0,0,0,0,1\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\n23,0,0,0,0,0,0,0,0,0\n"));
-	ck_assert_ptr_nonnull(strstr(out, "\noutcome,calls\naccepted,4\nabandoned,1\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n类别,受理量,占比\n咨询,2,50.00%\n投诉,0,0.00%\n"
+					  "预约挂号,2,50.00%\n专家答疑,0,0.00%\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n时段,咨询,投诉,预约挂号,专家答疑,心理危机干预,"
+					  "满意度调查,自助语音,其他,合计\n00:00,0,0,1,0,0,0,0,0,1\n"
+					  "01:00,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n09:00,2,0,0,0,0,0,0,0,2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n11:00,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n14:00,0,0,1,0,0,0,0,0,1\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n23:00,0,0,0,0,0,0,0,0,0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\n合计,2,0,2,0,0,0,0,0,4\n"));
+	/* The KPIs: the fixture's handled calls carry no answer time, so none
+	 * was answered in a queue; the 09:50 caller hung up at once, a short
+	 * abandon under the default 5 s. */
+	ck_assert_ptr_nonnull(strstr(out, "\n# kpi_by_category: "));
+	ck_assert_ptr_nonnull(strstr(out, "\n合计,4,0,0,0,1,,,,\n"));
 	free(out);
 
 	/* All centres, as JSON: river's 09:05 call joins hour 9. */
@@ -616,19 +709,17 @@ START_TEST(test_day_counts_by_local_hour)
 END_TEST
 
 /* The listing as of the end of 2019-03-04, Shanghai time (see orders_fixture). */
-static const char due_header[] =
-	"\nwork_order_id,centre,source,external_no,stage,category,urgent,due,status,"
-	"minutes_to_due\n";
+static const char due_header[] = "\n编号,中心,来源,工单号,阶段,类别,紧急,到期,状态,距到期（分钟）\n";
 static const char due_rows[] =
-	"1,edge,city_12345,o-sign-late,received,complaint,false,2019-03-04T00:00:00+08:00,"
+	"1,edge,city_12345,o-sign-late,received,complaint,否,2019-03-04T00:00:00+08:00,"
 	"overdue,-1440\n"
-	"2,edge,province_12345,o-reply-late,in_progress,consultation,false,"
+	"2,edge,province_12345,o-reply-late,in_progress,consultation,否,"
 	"2019-03-04T12:00:00+08:00,overdue,-720\n"
-	"3,edge,city_12345,o-at-midnight,signed,complaint,true,2019-03-05T00:00:00+08:00,"
+	"3,edge,city_12345,o-at-midnight,signed,complaint,是,2019-03-05T00:00:00+08:00,"
 	"overdue,0\n"
-	"4,edge,city_12345,o-near,replied,complaint,false,2019-03-05T06:00:00+08:00,"
+	"4,edge,city_12345,o-near,replied,complaint,否,2019-03-05T06:00:00+08:00,"
 	"near_due,360\n"
-	"5,edge,city_12345,o-yellow-edge,revisited,complaint,false,2019-03-06T00:00:00+08:00,"
+	"5,edge,city_12345,o-yellow-edge,revisited,complaint,否,2019-03-06T00:00:00+08:00,"
 	"near_due,1440\n";
 
 START_TEST(test_day_lists_the_work_orders_due_at_its_end)
@@ -638,16 +729,15 @@ START_TEST(test_day_lists_the_work_orders_due_at_its_end)
 			      "--centre", "edge",        "--format", "csv",    NULL};
 
 	ck_assert_int_eq(run_stats(args, &out), 0);
-	ck_assert_msg(strstr(out, "\nwork_orders_as_of,open,overdue,near_due,yellow_hours\n"
-				  "2019-03-05T00:00:00+08:00,7,3,2,24\n") != NULL,
-		      "%s", out);
+	ck_assert_msg(strstr(out, "\n# as of 2019-03-05T00:00:00+08:00: 7 open, 3 overdue, 2 near "
+				  "due (within 24 hours of due)\n") != NULL,
+		      "%.2000s", out);
 	/* Due first, and nothing after: o-on-time (25 hours), o-signed-ok (its
 	 * reply is due), closed, returned and later orders are not listed. */
 	snprintf(expected, sizeof expected, "%s%s", due_header, due_rows);
 	size_t n = strlen(out), m = strlen(expected);
-	ck_assert_msg(n >= m && strcmp(out + n - m, expected) == 0, "%s", out);
-	ck_assert_msg(strstr(out, "sign_due while its stage is received, else reply_due") != NULL,
-		      "%s", out);
+	ck_assert_msg(n >= m && strcmp(out + n - m, expected) == 0, "%.2000s", out + n - m);
+	ck_assert(strstr(out, "sign_due while its stage is received, else reply_due") != NULL);
 	free(out);
 
 	/* All centres, as JSON: river's order, due at noon, joins the near due. */
@@ -712,17 +802,18 @@ START_TEST(test_day_work_orders_follow_yellow_hours_zone_and_now)
 			      "2019-03-04", "--centre",       "edge", "--format",
 			      "csv",        "--yellow-hours", "0",    NULL};
 	ck_assert_int_eq(run_stats(none, &out), 0);
-	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+08:00,7,3,0,0\n") != NULL, "%s", out);
+	ck_assert(strstr(out, "# as of 2019-03-05T00:00:00+08:00: 7 open, 3 overdue, 0 near due "
+			      "(within 0 hours of due)\n") != NULL);
 	ck_assert_ptr_null(strstr(out, "o-near"));
 	free(out);
 	const char *wide[] = {"--db",       test_conninfo,    "day",  "--date",
 			      "2019-03-04", "--centre",       "edge", "--format",
 			      "csv",        "--yellow-hours", "25",   NULL};
 	ck_assert_int_eq(run_stats(wide, &out), 0);
-	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+08:00,7,3,3,25\n") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, ",o-on-time,in_progress,complaint,false,"
-				  "2019-03-06T01:00:00+08:00,near_due,1500\n") != NULL,
-		      "%s", out);
+	ck_assert(strstr(out, "# as of 2019-03-05T00:00:00+08:00: 7 open, 3 overdue, 3 near due "
+			      "(within 25 hours of due)\n") != NULL);
+	ck_assert(strstr(out, ",o-on-time,in_progress,complaint,否,"
+			      "2019-03-06T01:00:00+08:00,near_due,1500\n") != NULL);
 	free(out);
 
 	/* In UTC the day ends 8 hours later: o-near is overdue by then, and
@@ -730,10 +821,10 @@ START_TEST(test_day_work_orders_follow_yellow_hours_zone_and_now)
 	const char *utc[] = {"--db",       test_conninfo, "--tz", "UTC",      "day", "--date",
 			     "2019-03-04", "--centre",    "edge", "--format", "csv", NULL};
 	ck_assert_int_eq(run_stats(utc, &out), 0);
-	ck_assert_msg(strstr(out, "\n2019-03-05T00:00:00+00:00,7,4,2,24\n") != NULL, "%s", out);
-	ck_assert_msg(strstr(out, ",o-near,replied,complaint,false,2019-03-04T22:00:00+00:00,"
-				  "overdue,-120\n") != NULL,
-		      "%s", out);
+	ck_assert(strstr(out, "# as of 2019-03-05T00:00:00+00:00: 7 open, 4 overdue, 2 near due "
+			      "(within 24 hours of due)\n") != NULL);
+	ck_assert(strstr(out, ",o-near,replied,complaint,否,2019-03-04T22:00:00+00:00,"
+			      "overdue,-120\n") != NULL);
 	ck_assert_ptr_null(strstr(out, "o-later"));
 	free(out);
 
@@ -764,6 +855,246 @@ START_TEST(test_day_work_orders_follow_yellow_hours_zone_and_now)
 	const char *year[] = {"--db",     test_conninfo, "year",           "--year", "2019",
 			      "--centre", "edge",        "--yellow-hours", "5",      NULL};
 	ck_assert_int_eq(run_stats(year, NULL), 2);
+}
+END_TEST
+
+
+/* ------------------------------------------------------------------------ */
+/* bookings, KPIs, the kept statistics, staffing                             */
+/* ------------------------------------------------------------------------ */
+
+static struct profile_hospital *find_hospital(struct profile *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_hospitals; i++)
+		if (strcmp(p->hospitals[i].hospital, name) == 0)
+			return &p->hospitals[i];
+	return NULL;
+}
+
+START_TEST(test_year_ranks_bookings_by_hospital_and_platform)
+{
+	struct profile *p = export_year("Asia/Shanghai", "edge", "edge-bookings.yaml");
+
+	ck_assert(p->has_bookings);
+	ck_assert_uint_eq(p->n_hospitals, 3);
+	struct profile_hospital *gulou = find_hospital(p, "鼓楼, \"Gulou\"");
+	struct profile_hospital *child = find_hospital(p, "儿童医院");
+	struct profile_hospital *idle = find_hospital(p, "无预约医院");
+	ck_assert_ptr_nonnull(gulou);
+	ck_assert_ptr_nonnull(child);
+	ck_assert_ptr_nonnull(idle);
+	ck_assert_int_eq(gulou->rank, 1);
+	ck_assert_int_eq(gulou->all, 4);
+	for (int c = 0; c < PROFILE_CHANNEL_COUNT; c++)
+		ck_assert_int_eq(gulou->by_channel[c], 1);
+	/* 2018's booking is not 2019's; the last minute of 2019 is. */
+	ck_assert_int_eq(child->rank, 2);
+	ck_assert_int_eq(child->by_channel[PROFILE_CHANNEL_ONLINE_12320], 2);
+	ck_assert_int_eq(child->all, 2);
+	/* A hospital without a booking is listed, last, with 0 (2020's is not 2019's). */
+	ck_assert_int_eq(idle->rank, 3);
+	ck_assert_int_eq(idle->all, 0);
+	ck_assert_int_eq(p->bookings_total_all, 6);
+	ck_assert_int_eq(p->bookings_total[PROFILE_CHANNEL_ONLINE_12320], 3);
+	ck_assert_int_eq(p->bookings_total[PROFILE_CHANNEL_PHONE], 1);
+	/* Every booking made before the year's end, 2018's included. */
+	ck_assert_int_eq(p->bookings_cumulative_all_years, 7);
+
+	ck_assert(p->has_platforms);
+	ck_assert_uint_eq(p->n_platforms, 3);
+	ck_assert_str_eq(p->platforms[0].platform, "健康App");
+	ck_assert_int_eq(p->platforms[0].bookings, 2);
+	ck_assert_str_eq(p->platforms[1].platform, "微信");
+	ck_assert_int_eq(p->platforms[1].bookings, 1);
+	ck_assert_str_eq(p->platforms[2].platform, "网站");
+	ck_assert_int_eq(p->platforms[2].bookings, 0);
+	ck_assert_int_eq(p->platforms_total, 3);
+	profile_free(p);
+}
+END_TEST
+
+/* The figures of the kpi centre's 2021-06-07 (see extra_fixture). */
+START_TEST(test_day_kpis_follow_their_definitions)
+{
+	char *out = NULL;
+	json_error_t jerr;
+	const char *args[] = {"--db",     test_conninfo, "day",      "--date", "2021-06-07",
+			      "--centre", "kpi",         "--format", "json",   NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s", jerr.text);
+	json_t *rows = json_object_get(json_object_get(root, "tables"), "kpi_by_category");
+	ck_assert_uint_eq(json_array_size(rows), 2); /* consultation, then the total */
+	json_t *c = json_array_get(rows, 0);
+	ck_assert_str_eq(json_string_value(json_object_get(c, "key")), "咨询");
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "accepted")), 2);
+	/* 2 answered + 2 abandoned after 5 s; the 3 s abandon is short. */
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "offered")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "answered")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "abandoned")), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "short_abandons")), 1);
+	/* ASA (10 + 30) / 2; AHT (100 + 20 + 200) / 2; offered-based SL: the
+	 * 10 s answer of 4 offered. */
+	ck_assert_double_eq_tol(json_number_value(json_object_get(c, "asa_s")), 20.0, 1e-9);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(c, "aht_s")), 160.0, 1e-9);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(c, "service_level")), 0.25,
+				1e-9);
+	ck_assert(json_is_null(json_object_get(c, "occupancy")));
+	/* The agent: 15 busy minutes (on a call, wrap-up) of 60 logged in. */
+	json_t *agents = json_object_get(json_object_get(root, "tables"), "kpi_by_agent");
+	json_t *k1 = json_array_get(agents, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(k1, "key")), "k1");
+	ck_assert_double_eq_tol(json_number_value(json_object_get(k1, "occupancy")), 0.25, 1e-9);
+	ck_assert_int_eq(json_integer_value(json_object_get(k1, "answered")), 2);
+	json_t *defs = json_object_get(json_object_get(root, "definitions"), "report");
+	char *defs_text = json_dumps(defs, 0);
+	ck_assert_ptr_nonnull(strstr(defs_text, "short abandons"));
+	free(defs_text);
+	json_decref(root);
+	free(out);
+
+	/* The answered-based variant: 1 of 2 answered within 20 s. */
+	const char *answered[] = {"--db",     test_conninfo, "day",      "--date",
+				  "2021-06-07", "--centre",  "kpi",      "--format",
+				  "csv",      "--sl-variant", "answered_based", NULL};
+	ck_assert_int_eq(run_stats(answered, &out), 0);
+	ck_assert_msg(strstr(out, "\n咨询,2,4,2,2,1,20.0,50.0%,160.0,\n") != NULL, "%.3000s", out);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_other_thresholds_count_from_the_raw_rows_until_rebuilt)
+{
+	char *out = NULL;
+	/* With 2 s, the 3 s abandon is a real one: 3 abandoned, none short. */
+	const char *raw[] = {"--db",       test_conninfo, "day",      "--date",  "2021-06-07",
+			     "--centre",   "kpi",         "--format", "csv",     "--short-abandon",
+			     "2",          NULL};
+	ck_assert_int_eq(run_stats(raw, &out), 0);
+	ck_assert_msg(strstr(out, "\n咨询,2,5,2,3,0,") != NULL, "%.3000s", out);
+	ck_assert_ptr_nonnull(strstr(out, "counted from the raw call rows"));
+	free(out);
+
+	const char *rebuild[] = {"--db", test_conninfo, "rebuild", "--short-abandon", "2", NULL};
+	ck_assert_int_eq(run_stats(rebuild, &out), 0);
+	free(out);
+	ck_assert_int_eq(run_stats(raw, &out), 0);
+	ck_assert_msg(strstr(out, "\n咨询,2,5,2,3,0,") != NULL, "%.3000s", out);
+	ck_assert_ptr_nonnull(strstr(out, "keeps per hour"));
+	free(out);
+	const char *back[] = {"--db", test_conninfo, "rebuild", NULL};
+	ck_assert_int_eq(run_stats(back, NULL), 0);
+}
+END_TEST
+
+START_TEST(test_recompute_agrees_and_finds_a_tampered_count)
+{
+	char path[512];
+	scratch_path(path, sizeof path, "recompute.yaml");
+	const char *args[] = {"--db",     test_conninfo, "year",  "--year", "2019",
+			      "--centre", "edge",        "--out", path,     "--recompute",
+			      NULL};
+	ck_assert_int_eq(run_stats(args, NULL), 0);
+	const char *kpi[] = {"--db",     test_conninfo, "year",  "--year", "2021",
+			     "--centre", "kpi",         "--out", path,     "--recompute",
+			     NULL};
+	ck_assert_int_eq(run_stats(kpi, NULL), 0);
+
+	/* A kept count that no longer matches its rows is found. */
+	char err[1024];
+	PGconn *conn = db_connect(test_conninfo, NULL, err, sizeof err);
+	ck_assert_msg(conn != NULL, "%s", err);
+	PGresult *r = db_exec(conn,
+			      "UPDATE stats_bookings SET bookings = bookings + 1"
+			      " WHERE hospital = 'h-gulou' AND channel = 'clinic'",
+			      0, NULL, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	PQclear(r);
+	r = db_exec(conn, "SELECT hotline_stats_fold()", 0, NULL, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	PQclear(r);
+	ck_assert_int_eq(run_stats(args, NULL), 1);
+	const char *rebuild[] = {"--db", test_conninfo, "rebuild", NULL};
+	ck_assert_int_eq(run_stats(rebuild, NULL), 0);
+	ck_assert_int_eq(run_stats(args, NULL), 0);
+	PQfinish(conn);
+}
+END_TEST
+
+START_TEST(test_range_exports_in_every_format)
+{
+	char *out = NULL, path[512];
+	const char *csv[] = {"--db",   test_conninfo, "day",      "--from", "2019-03-01", "--to",
+			     "2019-03-31", "--centre", "edge", "--format", "csv", "--bom", NULL};
+	ck_assert_int_eq(run_stats(csv, &out), 0);
+	ck_assert_msg(memcmp(out, "\xef\xbb\xbf", 3) == 0, "no byte order mark");
+	ck_assert_ptr_nonnull(strstr(out, "\n# kpi_by_day: "));
+	/* The month's 2 bookings of 2019-03-04 (h-gulou online, phone; h-child online). */
+	ck_assert_msg(strstr(out, "\n2019-03-04,2,1,0,0,3\n") != NULL, "%.4000s", out);
+	free(out);
+
+	scratch_path(path, sizeof path, "march.xlsx");
+	const char *xlsx[] = {"--db", test_conninfo, "day", "--from", "2019-03-01", "--to",
+			      "2019-03-31", "--centre", "edge", "--format", "xlsx", "--out", path,
+			      NULL};
+	ck_assert_int_eq(run_stats(xlsx, NULL), 0);
+	char *bytes = read_file(path);
+	ck_assert_msg(memcmp(bytes, "PK", 2) == 0, "not a zip file");
+	free(bytes);
+	const char *xlsx_stdout[] = {"--db", test_conninfo, "day", "--date", "2019-03-04",
+				     "--format", "xlsx", NULL};
+	ck_assert_int_eq(run_stats(xlsx_stdout, NULL), 2);
+
+	scratch_path(path, sizeof path, "year.html");
+	const char *html[] = {"--db",     test_conninfo, "year",     "--year", "2019",
+			      "--centre", "edge",        "--format", "html",   "--out",
+			      path,       NULL};
+	ck_assert_int_eq(run_stats(html, NULL), 0);
+	char *page = read_file(path);
+	ck_assert_ptr_nonnull(strstr(page, "<svg"));
+	ck_assert_ptr_nonnull(strstr(page, "预约挂号服务统计表"));
+	ck_assert_ptr_nonnull(strstr(page, "鼓楼, &quot;Gulou&quot;"));
+	ck_assert_ptr_null(strstr(page, "鼓楼, \"Gulou\""));
+	free(page);
+
+	const char *backwards[] = {"--db", test_conninfo, "day", "--from", "2019-03-31", "--to",
+				   "2019-03-01", NULL};
+	ck_assert_int_eq(run_stats(backwards, NULL), 2);
+	const char *half_hour_zone[] = {"--db",  test_conninfo, "--tz", "Asia/Kolkata", "day",
+					"--date", "2019-03-04",  NULL};
+	ck_assert_int_eq(run_stats(half_hour_zone, NULL), 2);
+}
+END_TEST
+
+START_TEST(test_staffing_meets_the_published_vector)
+{
+	char *out = NULL;
+	json_error_t jerr;
+	const char *args[] = {"--db", test_conninfo, "staffing", "--date", "2021-06-07", "--centre",
+			      "kpi",  "--format",    "json",     NULL};
+
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s", jerr.text);
+	json_t *slots = json_object_get(json_object_get(root, "tables"), "staffing");
+	ck_assert_uint_eq(json_array_size(slots), 48);
+	json_t *nine = json_array_get(slots, 18);
+	ck_assert_str_eq(json_string_value(json_object_get(nine, "slot")), "09:00-09:30");
+	ck_assert_double_eq_tol(json_number_value(json_object_get(nine, "calls")), 100, 1e-9);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(nine, "aht_s")), 180, 1e-9);
+	ck_assert_int_eq(json_integer_value(json_object_get(nine, "agents")), 14);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(nine, "service_level")), 0.8884,
+				0.00005);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(nine, "asa_s")), 7.84, 0.005);
+	ck_assert_double_eq_tol(json_number_value(json_object_get(nine, "occupancy")), 0.714,
+				0.0005);
+	/* 30% shrinkage (the default): ceil(14 / 0.7). */
+	ck_assert_int_eq(json_integer_value(json_object_get(nine, "scheduled")), 20);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(slots, 17), "agents")),
+			 0);
+	json_decref(root);
+	free(out);
 }
 END_TEST
 
@@ -831,6 +1162,7 @@ static Suite *stats_suite(void)
 	TCase *year = tcase_create("year");
 	TCase *day = tcase_create("day");
 	TCase *compare = tcase_create("compare");
+	TCase *kept = tcase_create("kept");
 
 	tcase_add_test(year, test_year_counts_accepted_calls_by_category);
 	tcase_add_test(year, test_year_boundaries_follow_the_time_zone);
@@ -844,6 +1176,13 @@ static Suite *stats_suite(void)
 	tcase_add_test(day, test_day_lists_the_work_orders_due_at_its_end);
 	tcase_add_test(day, test_day_work_orders_follow_yellow_hours_zone_and_now);
 	suite_add_tcase(s, day);
+	tcase_add_test(kept, test_year_ranks_bookings_by_hospital_and_platform);
+	tcase_add_test(kept, test_day_kpis_follow_their_definitions);
+	tcase_add_test(kept, test_other_thresholds_count_from_the_raw_rows_until_rebuilt);
+	tcase_add_test(kept, test_recompute_agrees_and_finds_a_tampered_count);
+	tcase_add_test(kept, test_range_exports_in_every_format);
+	tcase_add_test(kept, test_staffing_meets_the_published_vector);
+	suite_add_tcase(s, kept);
 	tcase_add_test(compare, test_compare_exit_codes);
 	tcase_add_test(compare, test_help_says_what_counts);
 	suite_add_tcase(s, compare);
