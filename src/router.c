@@ -89,6 +89,9 @@ struct router_call {
 
 struct router_queue_counts {
 	uint64_t offered, answered, abandoned;
+	/* answered within stats.service_level_s of the offer, as the exports
+	 * count them (sql/007_stats.sql): the wallboard's service level */
+	uint64_t answered_in_sl;
 };
 
 struct router_centre {
@@ -184,8 +187,10 @@ struct router {
 	/* recovery query parameters */
 	char crisis_days_text[16];
 	char today_text[24];
+	char sl_text[16];
+	int64_t sl_us; /* stats.service_level_s, in microseconds */
 	const char *crisis_params[1];
-	const char *today_params[1];
+	const char *today_params[2];
 	struct store_query queries[5];
 };
 
@@ -351,7 +356,8 @@ static const char router_sql_crisis[] =
 	" GROUP BY c.centre, c.caller_hash";
 static const char router_sql_today[] =
 	"SELECT centre, coalesce(overflowed_from, queue), count(*), count(answered_at),"
-	" count(*) FILTER (WHERE outcome = 'abandoned')"
+	" count(*) FILTER (WHERE outcome = 'abandoned'),"
+	" count(*) FILTER (WHERE answered_at <= offered_at + make_interval(secs => $2::int))"
 	" FROM calls WHERE accepted_at >= hotline_usec($1::bigint) GROUP BY 1, 2";
 
 const struct store_query *router_recovery_queries(struct router *r, size_t *n)
@@ -599,15 +605,17 @@ static void router_mirror_queues(struct router_centre *rc)
 	struct mirror *m = r->mirror;
 	if (m == NULL || !mirror_is_up(m))
 		return;
-	uint64_t offered = 0, answered = 0, abandoned = 0;
+	uint64_t offered = 0, answered = 0, abandoned = 0, in_sl = 0;
 	for (size_t i = 0; i < r->qf->acd.n_queues; i++) {
 		const char *q = r->qf->acd.queues[i].name;
 		const struct router_queue_counts *k = &rc->counts[i];
-		json_t *j = json_pack("{s:I,s:I,s:I,s:I}", "waiting",
+		json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "waiting",
 				      (json_int_t)acd_waiting_count(rc->acd, q), "offered_today",
 				      (json_int_t)k->offered, "answered_today",
 				      (json_int_t)k->answered, "abandoned_today",
-				      (json_int_t)k->abandoned);
+				      (json_int_t)k->abandoned, "answered_in_sl_today",
+				      (json_int_t)k->answered_in_sl, "service_level_s",
+				      (json_int_t)(r->sl_us / 1000000));
 		char *text = json_dumps(j, JSON_COMPACT);
 		if (text)
 			mirror_hset(m, rc->code, "queues", q, text);
@@ -616,10 +624,11 @@ static void router_mirror_queues(struct router_centre *rc)
 		offered += k->offered;
 		answered += k->answered;
 		abandoned += k->abandoned;
+		in_sl += k->answered_in_sl;
 	}
 	struct router_open_counts open = {0, 0};
 	strmap_each(rc->callbacks, router_count_callback, &open);
-	char date[16], v[4][24];
+	char date[16], v[5][24];
 	int64_t day = r->day;
 	int y, mo, d;
 	timeutil_civil_from_days(day, &y, &mo, &d);
@@ -632,6 +641,8 @@ static void router_mirror_queues(struct router_centre *rc)
 	mirror_hset(m, rc->code, "today", "offered", v[0]);
 	mirror_hset(m, rc->code, "today", "answered", v[1]);
 	mirror_hset(m, rc->code, "today", "abandoned", v[2]);
+	snprintf(v[4], sizeof v[4], "%" PRIu64, in_sl);
+	mirror_hset(m, rc->code, "today", "answered_in_sl", v[4]);
 	mirror_hset(m, rc->code, "today", "callbacks_open", v[3]);
 	snprintf(v[3], sizeof v[3], "%" PRIu64, open.urgent);
 	mirror_hset(m, rc->code, "today", "urgent_callbacks_open", v[3]);
@@ -1192,6 +1203,17 @@ static void router_count(struct router_centre *rc, const char *queue, int what)
 		rc->counts[qi].abandoned++;
 }
 
+/* An answer: counted, and within the service level when it came at most
+ * stats.service_level_s after the offer. */
+static void router_count_answer(struct router_centre *rc, const char *queue, const struct call *c,
+				const struct call_event *ev)
+{
+	int qi = router_queue_index(rc->r, queue);
+	router_count(rc, queue, 1);
+	if (qi >= 0 && ev->at >= c->offered_at && ev->at - c->offered_at <= rc->r->sl_us)
+		rc->counts[qi].answered_in_sl++;
+}
+
 static void router_forget_call(struct router_centre *rc, const char *call_id)
 {
 	struct router_call *call = strmap_get(rc->calls, call_id, strlen(call_id));
@@ -1276,7 +1298,7 @@ void router_call_event(struct router *r, const struct call *c, const struct call
 			in.type = ACD_IN_OFFER_ANSWERED;
 			in.agent = ev->agent;
 			if (router_step(rc, &in) == 0)
-				router_count(rc, rec.queue, 1);
+				router_count_answer(rc, rec.queue, c, ev);
 			router_mirror_queues(rc);
 			return;
 		}
@@ -1288,7 +1310,7 @@ void router_call_event(struct router *r, const struct call *c, const struct call
 				 rec.state == ACD_CALL_OFFERED ? " elsewhere" : "");
 			in.type = ACD_IN_CALL_WITHDRAWN;
 			(void)router_step(rc, &in);
-			router_count(rc, rec.queue, 1);
+			router_count_answer(rc, rec.queue, c, ev);
 			if (r->metrics)
 				r->metrics->acd_unrouted_answers++;
 		}
@@ -1606,6 +1628,7 @@ static int router_recover_today(struct router *r, const struct store_rows *rows)
 		rc->counts[qi].offered = strtoull(store_rows_value(rows, i, 2), NULL, 10);
 		rc->counts[qi].answered = strtoull(store_rows_value(rows, i, 3), NULL, 10);
 		rc->counts[qi].abandoned = strtoull(store_rows_value(rows, i, 4), NULL, 10);
+		rc->counts[qi].answered_in_sl = strtoull(store_rows_value(rows, i, 5), NULL, 10);
 	}
 	return 0;
 }
@@ -2555,11 +2578,14 @@ static json_t *router_queue_json(struct router_centre *rc, const struct acd_snap
 		}
 	int qi = router_queue_index(rc->r, queue);
 	const struct router_queue_counts *k = qi >= 0 ? &rc->counts[qi] : NULL;
-	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "queue", queue, "waiting", (json_int_t)n,
-			 "longest_wait_s", (json_int_t)(oldest ? (now - oldest) / 1000000 : 0),
-			 "offered_today", (json_int_t)(k ? k->offered : 0), "answered_today",
+	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "queue", queue, "waiting",
+			 (json_int_t)n, "longest_wait_s",
+			 (json_int_t)(oldest ? (now - oldest) / 1000000 : 0), "offered_today",
+			 (json_int_t)(k ? k->offered : 0), "answered_today",
 			 (json_int_t)(k ? k->answered : 0), "abandoned_today",
-			 (json_int_t)(k ? k->abandoned : 0), "calls", calls);
+			 (json_int_t)(k ? k->abandoned : 0), "answered_in_sl_today",
+			 (json_int_t)(k ? k->answered_in_sl : 0), "service_level_s",
+			 (json_int_t)(rc->r->sl_us / 1000000), "calls", calls);
 }
 
 static void router_agent_list_one(const char *key, size_t key_len, void *value, void *arg)
@@ -2827,6 +2853,8 @@ struct router *router_new(struct event_base *base, const struct config *cfg,
 	r->metrics = metrics;
 	r->qf = qf;
 	r->session_ttl_s = cfg->agents_session_ttl_s;
+	r->sl_us = cfg->stats_service_level_s * 1000000;
+	snprintf(r->sl_text, sizeof r->sl_text, "%" PRId64, cfg->stats_service_level_s);
 	r->centres = strmap_new();
 	r->sessions = strmap_new();
 	r->pw = pwcheck_new(base, ROUTER_LOGIN_THREADS, ROUTER_LOGIN_PENDING_MAX);
@@ -2836,11 +2864,12 @@ struct router *router_new(struct event_base *base, const struct config *cfg,
 	snprintf(r->today_text, sizeof r->today_text, "0");
 	r->crisis_params[0] = r->crisis_days_text;
 	r->today_params[0] = r->today_text;
+	r->today_params[1] = r->sl_text;
 	r->queries[RQ_AGENTS] = (struct store_query){router_sql_agents, 0, NULL};
 	r->queries[RQ_SESSIONS] = (struct store_query){router_sql_sessions, 0, NULL};
 	r->queries[RQ_CALLBACKS] = (struct store_query){router_sql_callbacks, 0, NULL};
 	r->queries[RQ_CRISIS] = (struct store_query){router_sql_crisis, 1, r->crisis_params};
-	r->queries[RQ_TODAY] = (struct store_query){router_sql_today, 1, r->today_params};
+	r->queries[RQ_TODAY] = (struct store_query){router_sql_today, 2, r->today_params};
 	if (r->centres == NULL || r->sessions == NULL || r->pw == NULL || r->ev_timer == NULL ||
 	    r->ev_keepalive == NULL) {
 		router_free(r);

@@ -602,6 +602,28 @@ START_TEST(test_kill_9_restores_queues_positions_agent_states_and_sessions)
 	set_state(t1, "ready", NULL);
 	offered("k1", "13900000011", "12320", "1", NULL);
 	event("k1", "answered", T1, ",\"agent\":\"a1\"");
+	{
+		/* Answered 38 s after the offer (T0 to T1): counted, but not within
+		 * the default 20 s of the service level. */
+		struct harness_response q;
+		ck_assert_int_eq(harness_http_signed(broker.port, broker.gateway_secret, "GET",
+						     "/v1/centres/nanjing/queues", NULL, &q),
+				 0);
+		json_t *v = json_loads(q.body, 0, NULL);
+		harness_response_free(&q);
+		json_t *qs = json_object_get(v, "queues");
+		for (size_t i = 0; i < json_array_size(qs); i++) {
+			json_t *one = json_array_get(qs, i);
+			if (strcmp(jstr(one, "queue"), "booking") != 0)
+				continue;
+			ck_assert_int_eq(json_integer_value(json_object_get(one, "answered_today")), 1);
+			ck_assert_int_eq(
+				json_integer_value(json_object_get(one, "answered_in_sl_today")), 0);
+			ck_assert_int_eq(json_integer_value(json_object_get(one, "service_level_s")),
+					 20);
+		}
+		json_decref(v);
+	}
 	json_t *answer = NULL;
 	offered("k2", "13900000012", "12320", "1", &answer);
 	ck_assert_int_eq(json_integer_value(json_object_get(answer, "position")), 1);
