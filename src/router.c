@@ -294,10 +294,19 @@ static const struct store_statement router_stmts[] = {
 	{"r_callback_finish",
 	 "UPDATE callbacks SET state = 'done', outcome = $3, finished_at = hotline_usec($4::bigint)"
 	 " WHERE centre = $1 AND call_id = $2"},
+	/* wrap_up_us: the agent's time in wrap-up for this call, by the
+	 * broker's clock (the state log's), until the next state or now. */
 	{"r_wrap_up",
 	 "UPDATE calls SET disposition = $3, corrected_category = $4, wrapped_by = $5,"
-	 " wrapped_at = hotline_usec($6::bigint) WHERE centre = $1 AND call_id = $2"
-	 " RETURNING 1"},
+	 " wrapped_at = hotline_usec($6::bigint),"
+	 " wrap_up_us = (SELECT greatest(0, (extract(epoch FROM least(hotline_usec($6::bigint),"
+	 "   coalesce(n.at, hotline_usec($6::bigint))) - w.at) * 1000000)::bigint)"
+	 "  FROM agent_state_log w LEFT JOIN LATERAL (SELECT x.at FROM agent_state_log x"
+	 "   WHERE x.centre = w.centre AND x.agent_id = w.agent_id AND x.seq > w.seq"
+	 "   ORDER BY x.seq LIMIT 1) n ON true"
+	 "  WHERE w.centre = $1 AND w.agent_id = $5 AND w.call_id = $2 AND w.state = 'wrap_up'"
+	 "  ORDER BY w.seq DESC LIMIT 1)"
+	 " WHERE centre = $1 AND call_id = $2 RETURNING 1"},
 	{"r_nothing", "SELECT 1"},
 	{"r_overflow",
 	 "UPDATE calls SET overflowed_from = coalesce(overflowed_from, queue), queue = $3"

@@ -69,7 +69,7 @@ static const char *statsreport_hour_label(const char *key)
 int statsreport_add_definitions(struct report *r, struct statsq *q,
 				const struct kpi_definitions *d, const char *zone)
 {
-	char text[KPI_DESCRIBE_MAX + 512], kpi[KPI_DESCRIBE_MAX];
+	char text[KPI_DESCRIBE_MAX + 2048], kpi[KPI_DESCRIBE_MAX];
 	int kept_short, kept_sl;
 
 	if (kpi_describe(d, kpi, sizeof kpi) != 0)
@@ -86,7 +86,8 @@ int statsreport_add_definitions(struct report *r, struct statsq *q,
 		return -ENOMEM;
 	snprintf(text, sizeof text,
 		 "Service KPIs (queued calls: handled or abandoned; the IVR's calls are not "
-		 "queued): %s Wrap-up is the time from the call's end to the agent's wrap-up; "
+		 "queued): %s Wrap-up is the agent's time in wrap-up for the call (from the state log, until "
+		 "the next state or the posted wrap-up; 0 when none was posted); "
 		 "hold is not reported by the gateway and counts 0. Occupancy: the agents' time "
 		 "on calls and in wrap-up over their time ready, offered, on calls or in wrap-up "
 		 "(not ready is a pause, outside both); each stretch of time counts in the hour it "

@@ -416,6 +416,11 @@ START_TEST(test_an_agent_logs_in_takes_a_call_and_wraps_it_up)
 		      &status);
 	ck_assert_int_eq(status, 200);
 	json_decref(j);
+	/* The wrap-up time is the agent's, by the broker's clock (the call's own
+	 * times are the gateway's, in 2019 here): a moment, not years. */
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE call_id = 'c1'"
+			       " AND wrap_up_us BETWEEN 0 AND 60000000"),
+			 1);
 	set_state(token, "ready", NULL);
 
 	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE call_id = 'c1' AND category = 'booking'"

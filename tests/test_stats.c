@@ -311,10 +311,10 @@ static const char *const extra_fixture[] = {
 	"  NULL, NULL, '2020-01-01T00:00:00+08:00', sha256('b8'::bytea))",
 	"INSERT INTO calls (centre, call_id, state, category, queue, priority, rule, caller_hash,"
 	" caller_masked, dialled, ivr_path, agent, offered_at, answered_at, ended_at, outcome,"
-	" wrapped_at) VALUES"
+	" wrap_up_us) VALUES"
 	" ('kpi', 'k-a1', 'ended', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
 	"  'k1', '2021-06-07T09:10:00+08:00', '2021-06-07T09:10:10+08:00',"
-	"  '2021-06-07T09:11:50+08:00', 'handled', '2021-06-07T09:12:10+08:00'),"
+	"  '2021-06-07T09:11:50+08:00', 'handled', 20000000),"
 	" ('kpi', 'k-a2', 'ended', 'consultation', 'general', 5, 't', '\\x00', 'x', '12320', '',"
 	"  'k1', '2021-06-07T09:30:00+08:00', '2021-06-07T09:30:30+08:00',"
 	"  '2021-06-07T09:33:50+08:00', 'handled', NULL),"
