@@ -77,7 +77,7 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 enum { STATSQ_CHANNELS = 4 }; /* online_12320, phone, clinic, third_party: profile.h's order */
 
 struct statsq_hospital {
-	char code[40];
+	char code[80];
 	char name[408];
 	int64_t by_channel[STATSQ_CHANNELS];
 	int64_t all;
@@ -89,7 +89,7 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 				char *err, size_t err_len) __attribute__((warn_unused_result));
 
 struct statsq_platform {
-	char code[40];
+	char code[80];
 	char name[408];
 	int64_t bookings;
 };

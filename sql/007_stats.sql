@@ -13,7 +13,7 @@
 --                     each state, attributed to the hour the state began.
 -- Hours are UTC, so that an export in any time zone whose offset is whole
 -- hours (Asia/Shanghai, UTC...) reads local days, months and hours from them;
--- hotline-stats counts from the raw rows for any other zone.
+-- hotline-stats refuses any other zone with a message saying why.
 --
 -- How they stay exact without slowing or serialising the writers: statement
 -- triggers (transition tables, so one trigger run per batch of the broker's
@@ -29,12 +29,6 @@
 -- level) are in stats_settings; hotline-stats rebuild changes them and
 -- rebuilds the tables from the raw rows.
 
--- The agent's wrap-up time of a call, from the agent's own state log: the
--- time from entering wrap-up for the call to the next state (or to the
--- wrap-up being posted, if sooner). Both ends are the broker's clock; the
--- call's own times are the gateway's, which a replay sets in another year.
-ALTER TABLE calls ADD COLUMN wrap_up_us bigint CHECK (wrap_up_us >= 0);
-
 CREATE TABLE stats_settings (
     only_row         boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     short_abandon_s  integer NOT NULL DEFAULT 5 CHECK (short_abandon_s BETWEEN 0 AND 3600),
@@ -44,10 +38,10 @@ INSERT INTO stats_settings DEFAULT VALUES;
 
 -- A call's contribution once it has ended (no row while it is in progress).
 -- wait: from the offer to the answer (answered) or to the hang-up
--- (abandoned); talk: answer to end; wrap-up: calls.wrap_up_us (0 when the
--- agent posted none). Microseconds, exact.
+-- (abandoned); talk: answer to end; wrap-up: end to the agent's wrap-up
+-- (0 when none was posted). Microseconds, exact.
 CREATE FUNCTION stats_call_facts(p_offered timestamptz, p_answered timestamptz,
-                                 p_ended timestamptz, p_wrap_us bigint, p_outcome text,
+                                 p_ended timestamptz, p_wrapped timestamptz, p_outcome text,
                                  p_short integer, p_sl integer)
 RETURNS TABLE (accepted integer, self_service integer, answered integer,
                answered_in_sl integer, abandoned integer, abandoned_in_sl integer,
@@ -63,7 +57,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
            CASE WHEN ans THEN w ELSE 0 END,
            CASE WHEN ans THEN (extract(epoch FROM p_ended - p_answered) * 1000000)::bigint
                 ELSE 0 END,
-           CASE WHEN ans THEN coalesce(p_wrap_us, 0) ELSE 0 END
+           CASE WHEN ans AND p_wrapped >= p_ended
+                THEN (extract(epoch FROM p_wrapped - p_ended) * 1000000)::bigint ELSE 0 END
       FROM (SELECT p_outcome = 'handled' AND p_answered IS NOT NULL AS ans,
                    p_outcome = 'abandoned' AS ab,
                    greatest((extract(epoch FROM coalesce(p_answered, p_ended) - p_offered)
@@ -146,7 +141,7 @@ BEGIN
                coalesce(c.corrected_category, c.category) AS category, c.queue,
                coalesce(c.agent, '') AS agent, x.*
           FROM changed_calls c,
-               LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrap_up_us,
+               LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrapped_at,
                                         c.outcome, s.short_abandon_s, s.service_level_s) x
     ), by_queue AS (
         INSERT INTO stats_calls_delta
@@ -291,7 +286,7 @@ RETURNS SETOF stats_calls LANGUAGE sql STABLE AS $$
            sum(f.abandoned), sum(f.abandoned_in_sl), sum(f.short_abandons),
            sum(f.wait_us), sum(f.talk_us), sum(f.wrap_us)
       FROM calls c,
-           LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrap_up_us,
+           LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrapped_at,
                                     c.outcome, p_short, p_sl) f
      WHERE c.offered_at >= p_from AND c.offered_at < p_to
      GROUP BY 1, 2, 3, 4
@@ -305,7 +300,7 @@ RETURNS SETOF stats_agent_calls LANGUAGE sql STABLE AS $$
            sum(f.abandoned), sum(f.abandoned_in_sl), sum(f.short_abandons),
            sum(f.wait_us), sum(f.talk_us), sum(f.wrap_us)
       FROM calls c,
-           LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrap_up_us,
+           LATERAL stats_call_facts(c.offered_at, c.answered_at, c.ended_at, c.wrapped_at,
                                     c.outcome, p_short, p_sl) f
      WHERE c.offered_at >= p_from AND c.offered_at < p_to
      GROUP BY 1, 2, 3

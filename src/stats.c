@@ -1825,17 +1825,18 @@ static int stats_run_day(PGconn *conn, const struct stats_options *o)
 		if (stats_parse_date_days(o->date, &days) != 0)
 			return STATS_EXIT_ERROR;
 		stats_format_date(days + 1, to, sizeof to);
-		if (stats_day_query(conn, o, &d, err, sizeof err) != 0 ||
-		    stats_day_work_orders(conn, o, &w, err, sizeof err) != 0) {
-			fprintf(stderr, "hotline-stats: day %s: %s\n", o->date, err);
-			goto out;
-		}
 	} else {
 		snprintf(to, sizeof to, "%s", o->to_exclusive);
 	}
+	/* One snapshot for every table of the export, the legacy day's too. */
 	q = stats_open_period(conn, o, o->centre, from, to);
 	if (q == NULL)
 		goto out;
+	if (one_day && (stats_day_query(conn, o, &d, err, sizeof err) != 0 ||
+			stats_day_work_orders(conn, o, &w, err, sizeof err) != 0)) {
+		fprintf(stderr, "hotline-stats: day %s: %s\n", o->date, err);
+		goto out;
+	}
 	if (one_day)
 		snprintf(title, sizeof title, "12320 日报 %s", o->date);
 	else
@@ -1849,6 +1850,7 @@ static int stats_run_day(PGconn *conn, const struct stats_options *o)
 		fprintf(stderr, "hotline-stats: out of memory\n");
 		goto out;
 	}
+	snprintf(err, sizeof err, "out of memory");
 	if (statsreport_period(report, q, &o->kpi, one_day, err, sizeof err) != 0 ||
 	    (one_day && (stats_day_hour_table(report, &d) != 0 ||
 			 stats_day_orders_table(report, o, &w) != 0))) {
@@ -2052,15 +2054,26 @@ static int stats_run_rebuild(PGconn *conn, const struct stats_options *o)
 	snprintf(s, sizeof s, "%d", o->kpi.short_abandon_s);
 	snprintf(t, sizeof t, "%d", o->kpi.service_level_s);
 	const char *params[2] = {s, t};
-	PGresult *r = db_exec(conn, "BEGIN", 0, NULL, err, sizeof err);
-	if (r != NULL) {
-		PQclear(r);
-		r = db_exec(conn, "SELECT hotline_stats_rebuild($1::int, $2::int)", 2, params, err,
-			    sizeof err);
-	}
-	if (r != NULL) {
-		PQclear(r);
-		r = db_exec(conn, "COMMIT", 0, NULL, err, sizeof err);
+	PGresult *r = NULL;
+	/* The rebuild gives way to the broker's batches (a short lock timeout,
+	 * sql/008): try again a while before giving up. */
+	for (int attempt = 1; attempt <= 60; attempt++) {
+		r = db_exec(conn, "BEGIN", 0, NULL, err, sizeof err);
+		if (r != NULL) {
+			PQclear(r);
+			r = db_exec(conn, "SELECT hotline_stats_rebuild($1::int, $2::int)", 2, params,
+				    err, sizeof err);
+		}
+		if (r != NULL) {
+			PQclear(r);
+			r = db_exec(conn, "COMMIT", 0, NULL, err, sizeof err);
+		}
+		if (r != NULL)
+			break;
+		PQclear(PQexec(conn, "ROLLBACK"));
+		if (strstr(err, "lock timeout") == NULL && strstr(err, "deadlock") == NULL)
+			break;
+		usleep(500 * 1000);
 	}
 	if (r == NULL) {
 		fprintf(stderr, "hotline-stats: rebuild: %s\n", err);

@@ -2,9 +2,9 @@
  * statsfold.h). One fold at a time: the next is armed when the last one is
  * answered, so a slow database gets folds no faster than it answers them.
  * The fold runs as a statement op of the store, inside a batch transaction
- * on the first connection; it only touches the stats tables, so it cannot
- * make a batch of calls fail except by failing itself, which it has no
- * reason to do. */
+ * on the first connection; hotline_stats_fold (sql/008) runs in its own
+ * subtransaction with a short lock timeout and answers -1 instead of
+ * failing, so it never takes the batch's calls down with it. */
 #include "statsfold.h"
 
 #include <stdbool.h>
@@ -57,10 +57,12 @@ static void statsfold_done(struct store_op *op, enum store_status status)
 {
 	struct statsfold *f = op->owner;
 	f->in_flight = false;
-	if (status == STORE_COMMITTED) {
+	if (status == STORE_COMMITTED && f->folded >= 0) {
 		f->counts.folds++;
-		f->counts.rows += (uint64_t)(f->folded > 0 ? f->folded : 0);
+		f->counts.rows += (uint64_t)f->folded;
 	} else {
+		/* The batch failed, or the fold gave way (-1, sql/008): the
+		 * deltas wait for the next one; readers add them anyway. */
 		f->counts.failures++;
 	}
 	statsfold_arm(f);

@@ -129,6 +129,7 @@ int statsq_open(PGconn *conn, const struct statsq_scope *scope, struct statsq **
 	return 0;
 fail:
 	PQclear(r);
+	PQclear(PQexec(conn, "ROLLBACK"));
 	free(q);
 	return -1;
 }
@@ -313,8 +314,13 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 	*cells = out;
 	*n = rows;
 	/* The rows came in byte order of the keys: bsearch can find them. */
-	if (statsq_dim_has_agent_time(dim))
-		return statsq_add_agent_time(q, dim, cells, n, err, err_len);
+	if (statsq_dim_has_agent_time(dim) &&
+	    statsq_add_agent_time(q, dim, cells, n, err, err_len) != 0) {
+		free(*cells);
+		*cells = NULL;
+		*n = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -333,14 +339,17 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 	 * one row per (hospital, channel) with the count, 0 for none. */
 	PGresult *r = statsq_exec(
 		q,
-		"WITH b AS (SELECT s.hospital, s.channel, sum(s.bookings) AS n"
+		"WITH b AS (SELECT s.centre, s.hospital, s.channel, sum(s.bookings) AS n"
 		"           FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE
-		"           GROUP BY 1, 2)"
-		" SELECT h.code, h.name, b.channel, coalesce(b.n, 0),"
-		"        sum(coalesce(b.n, 0)) OVER (PARTITION BY h.code) AS total"
-		"   FROM hospitals h LEFT JOIN b ON b.hospital = h.code"
+		"           GROUP BY 1, 2, 3)"
+		" SELECT h.centre || '/' || h.code,"
+		"        CASE WHEN $4::text IS NULL THEN h.name || '（' || h.centre || '）'"
+		"             ELSE h.name END,"
+		"        b.channel, coalesce(b.n, 0),"
+		"        sum(coalesce(b.n, 0)) OVER (PARTITION BY h.centre, h.code) AS total"
+		"   FROM hospitals h LEFT JOIN b ON b.centre = h.centre AND b.hospital = h.code"
 		"  WHERE ($4::text IS NULL OR h.centre = $4) AND (h.enabled OR b.n IS NOT NULL)"
-		"  ORDER BY total DESC, h.code COLLATE \"C\"",
+		"  ORDER BY total DESC, h.code COLLATE \"C\", h.centre COLLATE \"C\"",
 		err, err_len);
 	struct statsq_hospital *out = NULL;
 	size_t count = 0;
@@ -380,13 +389,17 @@ int statsq_bookings_by_platform(struct statsq *q, struct statsq_platform **rows,
 {
 	PGresult *r = statsq_exec(
 		q,
-		"WITH b AS (SELECT s.platform, sum(s.bookings) AS n"
-		"           FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE " GROUP BY 1)"
-		" SELECT p.code COLLATE \"C\" AS code, p.name, coalesce(b.n, 0) AS n, false AS none"
-		"   FROM booking_platforms p LEFT JOIN b ON b.platform = p.code"
+		"WITH b AS (SELECT s.centre, s.platform, sum(s.bookings) AS n"
+		"           FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE " GROUP BY 1, 2)"
+		" SELECT p.code COLLATE \"C\" AS code,"
+		"        CASE WHEN $4::text IS NULL THEN p.name || '（' || p.centre || '）'"
+		"             ELSE p.name END AS name,"
+		"        coalesce(b.n, 0) AS n, false AS none, p.centre COLLATE \"C\" AS centre"
+		"   FROM booking_platforms p LEFT JOIN b ON b.centre = p.centre AND b.platform = p.code"
 		"  WHERE ($4::text IS NULL OR p.centre = $4)"
-		" UNION ALL SELECT '', '', coalesce((SELECT n FROM b WHERE platform = ''), 0), true"
-		" ORDER BY none, n DESC, code",
+		" UNION ALL SELECT '', '', coalesce((SELECT sum(n) FROM b WHERE platform = ''), 0), true,"
+		"  ''"
+		" ORDER BY none, n DESC, code, centre",
 		err, err_len);
 	struct statsq_platform *out = NULL;
 	size_t count = 0;

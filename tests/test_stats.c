@@ -289,6 +289,15 @@ static const char *const extra_fixture[] = {
 	"INSERT INTO departments (centre, hospital, code, name) VALUES"
 	" ('edge', 'h-gulou', 'internal', '内科'), ('edge', 'h-child', 'paediatrics', '儿科'),"
 	" ('edge', 'h-idle', 'internal', '内科')",
+	/* river's hospital and platform share edge's codes: counted apart. */
+	"INSERT INTO hospitals (centre, code, name) VALUES ('river', 'h-gulou', '河西医院')",
+	"INSERT INTO departments (centre, hospital, code, name) VALUES"
+	" ('river', 'h-gulou', 'internal', '内科')",
+	"INSERT INTO booking_platforms (centre, code, name) VALUES ('river', 'p-app', '河西App')",
+	"INSERT INTO bookings (centre, source, booking_no, hospital, department, visit_date, channel,"
+	" platform, call_id, booked_at, payload_sha256) VALUES"
+	" ('river', 'online_12320', 'r1', 'h-gulou', 'internal', '2019-03-05', 'online_12320',"
+	"  'p-app', NULL, '2019-03-04T12:00:00+08:00', sha256('r1'::bytea))",
 	"INSERT INTO booking_platforms (centre, code, name) VALUES ('edge', 'p-app', '健康App'),"
 	" ('edge', 'p-wechat', '微信'), ('edge', 'p-web', '网站')",
 	"INSERT INTO bookings (centre, source, booking_no, hospital, department, visit_date, channel,"
@@ -1067,6 +1076,101 @@ START_TEST(test_range_exports_in_every_format)
 }
 END_TEST
 
+
+/* Without --centre, hospitals and platforms of different centres that share
+ * a code stay apart, each named with its centre. */
+START_TEST(test_all_centres_keep_hospitals_of_each_centre_apart)
+{
+	char *out = NULL;
+	json_error_t jerr;
+	const char *args[] = {"--db",       test_conninfo, "day",  "--date",
+			      "2019-03-04", "--format",    "json", NULL};
+	ck_assert_int_eq(run_stats(args, &out), 0);
+	json_t *root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root != NULL, "%s", jerr.text);
+	json_t *tables = json_object_get(root, "tables");
+	json_t *hs = json_object_get(tables, "bookings_by_hospital");
+	int64_t gulou = -1, river = -1;
+	for (size_t i = 0; i < json_array_size(hs); i++) {
+		json_t *row = json_array_get(hs, i);
+		const char *name = json_string_value(json_object_get(row, "hospital"));
+		if (name && strcmp(name, "鼓楼, \"Gulou\"（edge）") == 0)
+			gulou = json_integer_value(json_object_get(row, "all"));
+		if (name && strcmp(name, "河西医院（river）") == 0)
+			river = json_integer_value(json_object_get(row, "all"));
+	}
+	ck_assert_int_eq(gulou, 2); /* b1 online and b2 phone */
+	ck_assert_int_eq(river, 1);
+	json_t *ps = json_object_get(tables, "bookings_by_platform");
+	int64_t app = -1, river_app = -1;
+	for (size_t i = 0; i < json_array_size(ps); i++) {
+		json_t *row = json_array_get(ps, i);
+		const char *name = json_string_value(json_object_get(row, "name"));
+		if (name && strcmp(name, "健康App（edge）") == 0)
+			app = json_integer_value(json_object_get(row, "count"));
+		if (name && strcmp(name, "河西App（river）") == 0)
+			river_app = json_integer_value(json_object_get(row, "count"));
+	}
+	ck_assert_int_eq(app, 2); /* b1 and b5 */
+	ck_assert_int_eq(river_app, 1);
+	json_decref(root);
+	free(out);
+}
+END_TEST
+
+
+/* The fold rides in the broker's batches: when it cannot have a row at
+ * once it gives way (-1) and the batch's own writes still commit, with
+ * their deltas kept for the next fold. */
+START_TEST(test_a_blocked_fold_gives_way_and_the_batch_commits)
+{
+	char err[1024];
+	PGconn *a = db_connect(test_conninfo, NULL, err, sizeof err);
+	PGconn *b = db_connect(test_conninfo, NULL, err, sizeof err);
+	ck_assert_msg(a != NULL && b != NULL, "%s", err);
+	const char *const holder[] = {
+		"SELECT hotline_stats_fold()", /* nothing pending before the test */
+		"BEGIN", "SELECT 1 FROM stats_calls WHERE centre = 'kpi' FOR UPDATE"};
+	for (size_t i = 0; i < 3; i++) {
+		PGresult *r = db_exec(a, holder[i], 0, NULL, err, sizeof err);
+		ck_assert_msg(r != NULL, "%s", err);
+		PQclear(r);
+	}
+	PGresult *r = db_exec(b, "BEGIN", 0, NULL, err, sizeof err);
+	PQclear(r);
+	r = db_exec(b, "UPDATE calls SET corrected_category = 'complaint' WHERE call_id = 'k-a2'",
+		    0, NULL, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	PQclear(r);
+	r = db_exec(b, "SELECT hotline_stats_fold()", 0, NULL, err, sizeof err);
+	ck_assert_msg(r != NULL, "the fold failed the transaction: %s", err);
+	ck_assert_str_eq(PQgetvalue(r, 0, 0), "-1");
+	PQclear(r);
+	r = db_exec(b, "COMMIT", 0, NULL, err, sizeof err);
+	ck_assert_msg(r != NULL, "%s", err);
+	PQclear(r);
+	r = db_exec(a, "ROLLBACK", 0, NULL, err, sizeof err);
+	PQclear(r);
+
+	/* The correction counts, folded or not, and the recount agrees. */
+	char path[512];
+	scratch_path(path, sizeof path, "after-blocked-fold.yaml");
+	const char *kpi[] = {"--db",     test_conninfo, "year",  "--year", "2021",
+			     "--centre", "kpi",         "--out", path,     "--recompute",
+			     NULL};
+	ck_assert_int_eq(run_stats(kpi, NULL), 0);
+	struct profile *p = NULL;
+	ck_assert_msg(profile_load_file(path, &p, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(p->calls_by_category[CATEGORY_COMPLAINT], 1);
+	profile_free(p);
+	r = db_exec(b, "UPDATE calls SET corrected_category = NULL WHERE call_id = 'k-a2'", 0, NULL,
+		    err, sizeof err);
+	PQclear(r);
+	PQfinish(a);
+	PQfinish(b);
+}
+END_TEST
+
 START_TEST(test_staffing_meets_the_published_vector)
 {
 	char *out = NULL;
@@ -1182,6 +1286,8 @@ static Suite *stats_suite(void)
 	tcase_add_test(kept, test_recompute_agrees_and_finds_a_tampered_count);
 	tcase_add_test(kept, test_range_exports_in_every_format);
 	tcase_add_test(kept, test_staffing_meets_the_published_vector);
+	tcase_add_test(kept, test_all_centres_keep_hospitals_of_each_centre_apart);
+	tcase_add_test(kept, test_a_blocked_fold_gives_way_and_the_batch_commits);
 	suite_add_tcase(s, kept);
 	tcase_add_test(compare, test_compare_exit_codes);
 	tcase_add_test(compare, test_help_says_what_counts);
