@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "agentjson.h"
 #include "timeutil.h"
 
 #define AGENTMODEL_DRAFT_VERSION 1
@@ -255,23 +256,6 @@ void agentmodel_format_duration(int64_t seconds, char out[16])
 
 /* --- small helpers -------------------------------------------------------------- */
 
-/* Copies src into dst of cap bytes, cut at a UTF-8 character boundary. */
-static void agentmodel_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-	if (src != NULL) {
-		while (n + 1 < cap && src[n] != '\0')
-			n++;
-		/* Cut short: back to the start of the character cut. */
-		if (src[n] != '\0')
-			while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-				n--;
-		if (n > 0 && dst != src)
-			memmove(dst, src, n);
-	}
-	dst[n] = '\0';
-}
-
 void agentmodel_note(struct agentmodel *m, int64_t now, bool error, const char *fmt, ...)
 {
 	if (m->n_log == AGENTMODEL_LOG_MAX) {
@@ -285,21 +269,6 @@ void agentmodel_note(struct agentmodel *m, int64_t now, bool error, const char *
 	va_start(ap, fmt);
 	vsnprintf(l->text, sizeof l->text, fmt, ap);
 	va_end(ap);
-}
-
-static const char *agentmodel_json_str(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v != NULL ? v : "";
-}
-
-static int64_t agentmodel_json_time(json_t *o, const char *key)
-{
-	int64_t usec = 0;
-	const char *v = json_string_value(json_object_get(o, key));
-	if (v == NULL || timeutil_parse_rfc3339(v, &usec) != 0)
-		return 0;
-	return usec;
 }
 
 /* Ids of the API: 1..64 of A-Z a-z 0-9 . _ : - (doc/api.md). */
@@ -339,7 +308,7 @@ static void agentmodel_add_field(struct agentmodel_form_state *fs, const char *k
 	fl->list = list;
 	fl->secret = secret;
 	textfield_init(&fl->text, list == AGENTMODEL_LIST_NONE ? max : 32);
-	agentmodel_copy(fl->value, sizeof fl->value, value);
+	agentjson_copy(fl->value, sizeof fl->value, value);
 }
 
 /* "YYYY-MM-DD" of the local day of usec. */
@@ -359,8 +328,8 @@ struct agentmodel *agentmodel_new(const char *centre, const char *agent_id,
 	struct agentmodel *m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return NULL;
-	agentmodel_copy(m->centre, sizeof m->centre, centre);
-	agentmodel_copy(m->agent_id, sizeof m->agent_id, agent_id);
+	agentjson_copy(m->centre, sizeof m->centre, centre);
+	agentjson_copy(m->agent_id, sizeof m->agent_id, agent_id);
 	m->link = AGENTMODEL_LINK_OFFLINE;
 	m->state = AGENTMODEL_UNKNOWN;
 	textfield_init(&m->notes, AGENTMODEL_TEXT_CHARS);
@@ -375,8 +344,8 @@ struct agentmodel *agentmodel_new(const char *centre, const char *agent_id,
 		if (strcmp(reasons[i], "login") == 0 || strcmp(reasons[i], "no_answer") == 0)
 			continue;
 		struct agentmodel_choice *c = &m->reasons[m->n_reasons++];
-		agentmodel_copy(c->value, sizeof c->value, reasons[i]);
-		agentmodel_copy(c->label, sizeof c->label, agentmodel_reason_label(reasons[i]));
+		agentjson_copy(c->value, sizeof c->value, reasons[i]);
+		agentjson_copy(c->label, sizeof c->label, agentmodel_reason_label(reasons[i]));
 	}
 
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_LOGIN];
@@ -572,8 +541,8 @@ static void agentmodel_fix_department(struct agentmodel *m)
 	for (size_t i = 0; i < h->n_departments; i++)
 		if (strcmp(h->departments[i].value, fs->fields[1].value) == 0)
 			return;
-	agentmodel_copy(fs->fields[1].value, sizeof fs->fields[1].value,
-			h->n_departments > 0 ? h->departments[0].value : "");
+	agentjson_copy(fs->fields[1].value, sizeof fs->fields[1].value,
+		       h->n_departments > 0 ? h->departments[0].value : "");
 }
 
 static void agentmodel_choose(struct agentmodel *m, enum agentmodel_form f, size_t field,
@@ -583,7 +552,7 @@ static void agentmodel_choose(struct agentmodel *m, enum agentmodel_form f, size
 	if (!agentmodel_option(m, f, field, index, &value, &label))
 		return;
 	struct agentmodel_field *fl = &m->forms[f].fields[field];
-	agentmodel_copy(fl->value, sizeof fl->value, value);
+	agentjson_copy(fl->value, sizeof fl->value, value);
 	if (fl->list == AGENTMODEL_LIST_HOSPITALS)
 		agentmodel_fix_department(m);
 	m->draft_dirty = true;
@@ -838,7 +807,7 @@ int agentmodel_set_field(struct agentmodel *m, enum agentmodel_form f, const cha
 			return 0;
 		}
 	if (dynamic && (n == 0 || (fl->list == AGENTMODEL_LIST_ORDERS && !m->orders_loaded))) {
-		agentmodel_copy(fl->value, sizeof fl->value, value);
+		agentjson_copy(fl->value, sizeof fl->value, value);
 		m->draft_dirty = true;
 		return 0;
 	}
@@ -917,7 +886,7 @@ int agentmodel_submit(struct agentmodel *m, enum agentmodel_form f, int64_t now,
 	case AGENTMODEL_FORM_NOT_READY:
 		if (fs->fields[0].value[0] == '\0')
 			return agentmodel_refuse(fs, "请选择示忙原因");
-		agentmodel_copy(out->reason, sizeof out->reason, fs->fields[0].value);
+		agentjson_copy(out->reason, sizeof out->reason, fs->fields[0].value);
 		out->kind = AGENTMODEL_CMD_NOT_READY;
 		break;
 	case AGENTMODEL_FORM_WRAP_UP:
@@ -925,9 +894,9 @@ int agentmodel_submit(struct agentmodel *m, enum agentmodel_form f, int64_t now,
 			return agentmodel_refuse(fs, "还没有接听过电话");
 		if (fs->fields[0].value[0] == '\0')
 			return agentmodel_refuse(fs, "请选择处理结果");
-		agentmodel_copy(out->call_id, sizeof out->call_id, call);
-		agentmodel_copy(out->disposition, sizeof out->disposition, fs->fields[0].value);
-		agentmodel_copy(out->category, sizeof out->category, fs->fields[1].value);
+		agentjson_copy(out->call_id, sizeof out->call_id, call);
+		agentjson_copy(out->disposition, sizeof out->disposition, fs->fields[0].value);
+		agentjson_copy(out->category, sizeof out->category, fs->fields[1].value);
 		out->then_ready = strcmp(fs->fields[2].value, "no") != 0;
 		out->kind = AGENTMODEL_CMD_WRAP_UP;
 		break;
@@ -939,8 +908,8 @@ int agentmodel_submit(struct agentmodel *m, enum agentmodel_form f, int64_t now,
 			fs->focus = 1;
 			return agentmodel_refuse(fs, "请填写工单主题");
 		}
-		agentmodel_copy(out->call_id, sizeof out->call_id, call);
-		agentmodel_copy(out->ticket_kind, sizeof out->ticket_kind, fs->fields[0].value);
+		agentjson_copy(out->call_id, sizeof out->call_id, call);
+		agentjson_copy(out->ticket_kind, sizeof out->ticket_kind, fs->fields[0].value);
 		agentmodel_field_text(&fs->fields[2], out->text, sizeof out->text);
 		out->kind = AGENTMODEL_CMD_TICKET;
 		break;
@@ -959,9 +928,9 @@ int agentmodel_submit(struct agentmodel *m, enum agentmodel_form f, int64_t now,
 			fs->focus = 2;
 			return agentmodel_refuse(fs, "%s", why);
 		}
-		agentmodel_copy(out->call_id, sizeof out->call_id, call);
-		agentmodel_copy(out->hospital, sizeof out->hospital, fs->fields[0].value);
-		agentmodel_copy(out->department, sizeof out->department, fs->fields[1].value);
+		agentjson_copy(out->call_id, sizeof out->call_id, call);
+		agentjson_copy(out->hospital, sizeof out->hospital, fs->fields[0].value);
+		agentjson_copy(out->department, sizeof out->department, fs->fields[1].value);
 		out->kind = AGENTMODEL_CMD_BOOK;
 		break;
 	}
@@ -983,8 +952,8 @@ int agentmodel_submit(struct agentmodel *m, enum agentmodel_form f, int64_t now,
 	case AGENTMODEL_FORM_CALLBACK:
 		if (!m->call.present || !m->call.callback)
 			return agentmodel_refuse(fs, "没有进行中的回拨");
-		agentmodel_copy(out->call_id, sizeof out->call_id, m->call.call_id);
-		agentmodel_copy(out->outcome, sizeof out->outcome, fs->fields[0].value);
+		agentjson_copy(out->call_id, sizeof out->call_id, m->call.call_id);
+		agentjson_copy(out->outcome, sizeof out->outcome, fs->fields[0].value);
 		out->kind = AGENTMODEL_CMD_CALLBACK_FINISH;
 		break;
 	case AGENTMODEL_FORM_NONE:
@@ -1019,7 +988,7 @@ bool agentmodel_simple_command(struct agentmodel *m, enum agentmodel_command_kin
 			break;
 		}
 		out->kind = kind;
-		agentmodel_copy(out->call_id, sizeof out->call_id, m->call.call_id);
+		agentjson_copy(out->call_id, sizeof out->call_id, m->call.call_id);
 		return true;
 	case AGENTMODEL_CMD_LOAD_ORDERS:
 	case AGENTMODEL_CMD_LOAD_HOSPITALS:
@@ -1038,7 +1007,7 @@ int agentmodel_set_notes(struct agentmodel *m, const char *utf8)
 {
 	int rc = textfield_set_utf8(&m->notes, utf8);
 	if (rc == 0) {
-		agentmodel_copy(m->notes_call, sizeof m->notes_call, agentmodel_work_call(m));
+		agentjson_copy(m->notes_call, sizeof m->notes_call, agentmodel_work_call(m));
 		m->notes_used = false;
 		m->draft_dirty = true;
 	}
@@ -1235,9 +1204,8 @@ bool agentmodel_on_key(struct agentmodel *m, const struct agentmodel_key *key, i
 	bool was_empty = textfield_empty(&m->notes);
 	if (agentmodel_edit_text(&m->notes, key, m, now)) {
 		if (was_empty) {
-			agentmodel_copy(m->notes_call, sizeof m->notes_call,
-					m->call.present ? m->call.call_id :
-							  agentmodel_work_call(m));
+			agentjson_copy(m->notes_call, sizeof m->notes_call,
+				       m->call.present ? m->call.call_id : agentmodel_work_call(m));
 			m->notes_used = false;
 		}
 		m->draft_dirty = true;
@@ -1256,7 +1224,7 @@ static void agentmodel_notes_for_call(struct agentmodel *m, const char *call_id,
 		return;
 	if (textfield_empty(&m->notes) || m->notes_used) {
 		textfield_clear(&m->notes);
-		agentmodel_copy(m->notes_call, sizeof m->notes_call, call_id);
+		agentjson_copy(m->notes_call, sizeof m->notes_call, call_id);
 		m->notes_used = false;
 		m->draft_dirty = true;
 		return;
@@ -1269,14 +1237,14 @@ static void agentmodel_apply_state(struct agentmodel *m, json_t *st, int64_t now
 {
 	if (!json_is_object(st))
 		return;
-	enum agentmodel_state s = agentmodel_parse_state(agentmodel_json_str(st, "state"));
-	const char *call = agentmodel_json_str(st, "call_id");
-	int64_t since = agentmodel_json_time(st, "since");
+	enum agentmodel_state s = agentmodel_parse_state(agentjson_str(st, "state"));
+	const char *call = agentjson_str(st, "call_id");
+	int64_t since = agentjson_time(st, "since");
 
 	m->state = s;
-	agentmodel_copy(m->reason, sizeof m->reason, agentmodel_json_str(st, "reason"));
+	agentjson_copy(m->reason, sizeof m->reason, agentjson_str(st, "reason"));
 	m->state_since = since > 0 ? since : now;
-	agentmodel_copy(m->state_call, sizeof m->state_call, call);
+	agentjson_copy(m->state_call, sizeof m->state_call, call);
 	if (s == AGENTMODEL_LOGGED_OUT)
 		return;
 	if ((s == AGENTMODEL_ON_CALL || s == AGENTMODEL_WRAP_UP) && call[0] != '\0') {
@@ -1285,7 +1253,7 @@ static void agentmodel_apply_state(struct agentmodel *m, json_t *st, int64_t now
 			 * it was away): what the state says is all there is. */
 			memset(&m->call, 0, sizeof m->call);
 			m->call.present = true;
-			agentmodel_copy(m->call.call_id, sizeof m->call.call_id, call);
+			agentjson_copy(m->call.call_id, sizeof m->call.call_id, call);
 		}
 		m->call.cancelled = false;
 		if (m->call.answered_at == 0)
@@ -1293,7 +1261,7 @@ static void agentmodel_apply_state(struct agentmodel *m, json_t *st, int64_t now
 		if (s == AGENTMODEL_WRAP_UP) {
 			if (m->call.ended_at == 0)
 				m->call.ended_at = m->state_since;
-			agentmodel_copy(m->last_call, sizeof m->last_call, call);
+			agentjson_copy(m->last_call, sizeof m->last_call, call);
 		}
 		agentmodel_notes_for_call(m, call, now);
 	}
@@ -1301,34 +1269,30 @@ static void agentmodel_apply_state(struct agentmodel *m, json_t *st, int64_t now
 
 static void agentmodel_apply_offer(struct agentmodel *m, json_t *o, int64_t now)
 {
-	const char *call = agentmodel_json_str(o, "call_id");
+	const char *call = agentjson_str(o, "call_id");
 	bool same = m->call.present && strcmp(m->call.call_id, call) == 0;
 	struct agentmodel_call keep = m->call;
 
 	memset(&m->call, 0, sizeof m->call);
 	m->call.present = true;
-	agentmodel_copy(m->call.call_id, sizeof m->call.call_id, call);
-	m->call.callback = strcmp(agentmodel_json_str(o, "kind"), "callback") == 0;
+	agentjson_copy(m->call.call_id, sizeof m->call.call_id, call);
+	m->call.callback = strcmp(agentjson_str(o, "kind"), "callback") == 0;
 	m->call.urgent = json_is_true(json_object_get(o, "urgent"));
-	agentmodel_copy(m->call.queue, sizeof m->call.queue, agentmodel_json_str(o, "queue"));
-	agentmodel_copy(m->call.category, sizeof m->call.category,
-			agentmodel_json_str(o, "category"));
-	agentmodel_copy(m->call.caller, sizeof m->call.caller, agentmodel_json_str(o, "caller"));
+	agentjson_copy(m->call.queue, sizeof m->call.queue, agentjson_str(o, "queue"));
+	agentjson_copy(m->call.category, sizeof m->call.category, agentjson_str(o, "category"));
+	agentjson_copy(m->call.caller, sizeof m->call.caller, agentjson_str(o, "caller"));
 	m->call.offered_at = same ? keep.offered_at : now;
-	m->call.ring_deadline = agentmodel_json_time(o, "ring_deadline");
+	m->call.ring_deadline = agentjson_time(o, "ring_deadline");
 	json_t *history = json_object_get(o, "history");
 	for (size_t i = 0; i < json_array_size(history) && i < AGENTMODEL_HISTORY_MAX; i++) {
 		json_t *h = json_array_get(history, i);
 		struct agentmodel_history *row = &m->call.history[m->call.n_history++];
-		agentmodel_copy(row->call_id, sizeof row->call_id,
-				agentmodel_json_str(h, "call_id"));
-		row->offered_at = agentmodel_json_time(h, "offered_at");
-		agentmodel_copy(row->category, sizeof row->category,
-				agentmodel_json_str(h, "category"));
-		agentmodel_copy(row->outcome, sizeof row->outcome,
-				agentmodel_json_str(h, "outcome"));
-		agentmodel_copy(row->disposition, sizeof row->disposition,
-				agentmodel_json_str(h, "disposition"));
+		agentjson_copy(row->call_id, sizeof row->call_id, agentjson_str(h, "call_id"));
+		row->offered_at = agentjson_time(h, "offered_at");
+		agentjson_copy(row->category, sizeof row->category, agentjson_str(h, "category"));
+		agentjson_copy(row->outcome, sizeof row->outcome, agentjson_str(h, "outcome"));
+		agentjson_copy(row->disposition, sizeof row->disposition,
+			       agentjson_str(h, "disposition"));
 	}
 	if (same) {
 		/* The offer again on a new stream carries no history: keep
@@ -1342,7 +1306,7 @@ static void agentmodel_apply_offer(struct agentmodel *m, json_t *o, int64_t now)
 		m->call.tickets_loaded = keep.tickets_loaded;
 	}
 	m->state = AGENTMODEL_OFFERED;
-	agentmodel_copy(m->state_call, sizeof m->state_call, call);
+	agentjson_copy(m->state_call, sizeof m->state_call, call);
 	if (!same)
 		m->state_since = now;
 	/* A new call is the agent's attention: forms stay, but closed. */
@@ -1368,13 +1332,13 @@ unsigned agentmodel_on_stream(struct agentmodel *m, const char *event, const cha
 			want |= AGENTMODEL_WANT_ME;
 	} else if (strcmp(event, "offer") == 0) {
 		bool same = m->call.present &&
-			    strcmp(m->call.call_id, agentmodel_json_str(o, "call_id")) == 0;
+			    strcmp(m->call.call_id, agentjson_str(o, "call_id")) == 0;
 		agentmodel_apply_offer(m, o, now);
 		if (!same || !m->call.tickets_loaded)
 			want |= AGENTMODEL_WANT_TICKETS;
 	} else if (strcmp(event, "offer_cancelled") == 0) {
-		const char *call = agentmodel_json_str(o, "call_id");
-		const char *reason = agentmodel_json_str(o, "reason");
+		const char *call = agentjson_str(o, "call_id");
+		const char *reason = agentjson_str(o, "reason");
 		if (m->call.present && strcmp(m->call.call_id, call) == 0 &&
 		    m->call.answered_at == 0) {
 			m->call.cancelled = true;
@@ -1386,8 +1350,8 @@ unsigned agentmodel_on_stream(struct agentmodel *m, const char *event, const cha
 		}
 		want |= AGENTMODEL_WANT_ME;
 	} else if (strcmp(event, "call") == 0) {
-		const char *call = agentmodel_json_str(o, "call_id");
-		const char *state = agentmodel_json_str(o, "state");
+		const char *call = agentjson_str(o, "call_id");
+		const char *state = agentjson_str(o, "state");
 		if (m->call.present && strcmp(m->call.call_id, call) == 0) {
 			if (strcmp(state, "talking") == 0 && m->call.answered_at == 0)
 				m->call.answered_at = now;
@@ -1403,12 +1367,12 @@ static void agentmodel_apply_agent(struct agentmodel *m, json_t *a)
 {
 	if (!json_is_object(a))
 		return;
-	const char *centre = agentmodel_json_str(a, "centre");
+	const char *centre = agentjson_str(a, "centre");
 	if (centre[0] != '\0')
-		agentmodel_copy(m->centre, sizeof m->centre, centre);
-	agentmodel_copy(m->agent_id, sizeof m->agent_id, agentmodel_json_str(a, "agent_id"));
-	agentmodel_copy(m->name, sizeof m->name, agentmodel_json_str(a, "name"));
-	agentmodel_copy(m->extension, sizeof m->extension, agentmodel_json_str(a, "extension"));
+		agentjson_copy(m->centre, sizeof m->centre, centre);
+	agentjson_copy(m->agent_id, sizeof m->agent_id, agentjson_str(a, "agent_id"));
+	agentjson_copy(m->name, sizeof m->name, agentjson_str(a, "name"));
+	agentjson_copy(m->extension, sizeof m->extension, agentjson_str(a, "extension"));
 }
 
 int agentmodel_on_login(struct agentmodel *m, const char *body, size_t len, int64_t now)
@@ -1422,7 +1386,7 @@ int agentmodel_on_login(struct agentmodel *m, const char *body, size_t len, int6
 	char centre[AGENTMODEL_CODE_MAX];
 	agentmodel_field_text(&m->forms[AGENTMODEL_FORM_LOGIN].fields[0], centre, sizeof centre);
 	if (centre[0] != '\0')
-		agentmodel_copy(m->centre, sizeof m->centre, centre);
+		agentjson_copy(m->centre, sizeof m->centre, centre);
 	agentmodel_apply_agent(m, agent);
 	agentmodel_apply_state(m, json_object_get(o, "state"), now);
 	m->logged_in = true;
@@ -1442,7 +1406,7 @@ void agentmodel_login_failed(struct agentmodel *m, const char *message, int64_t 
 {
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_LOGIN];
 	m->logging_in = false;
-	agentmodel_copy(fs->error, sizeof fs->error, message);
+	agentjson_copy(fs->error, sizeof fs->error, message);
 	fs->focus = 2;
 	if (!m->logged_in)
 		m->open = AGENTMODEL_FORM_LOGIN;
@@ -1461,7 +1425,7 @@ void agentmodel_logged_out(struct agentmodel *m, const char *message, int64_t no
 	m->open = AGENTMODEL_FORM_LOGIN;
 	m->help = false;
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_LOGIN];
-	agentmodel_copy(fs->error, sizeof fs->error, message);
+	agentjson_copy(fs->error, sizeof fs->error, message);
 	fs->focus = 2;
 	if (textfield_set_utf8(&fs->fields[0].text, m->centre) != 0 ||
 	    textfield_set_utf8(&fs->fields[1].text, m->agent_id) != 0)
@@ -1477,22 +1441,22 @@ int agentmodel_on_me(struct agentmodel *m, const char *body, size_t len, int64_t
 		return -EINVAL;
 	}
 	agentmodel_apply_agent(m, json_object_get(o, "agent"));
-	enum agentmodel_state s = agentmodel_parse_state(agentmodel_json_str(state, "state"));
+	enum agentmodel_state s = agentmodel_parse_state(agentjson_str(state, "state"));
 	/* The stream's offer carries more than the state: an offer this
 	 * client saw stays as it was; one it missed shows what /me says. */
 	if (!(s == AGENTMODEL_OFFERED && m->state == AGENTMODEL_OFFERED &&
-	      strcmp(m->state_call, agentmodel_json_str(state, "call_id")) == 0))
+	      strcmp(m->state_call, agentjson_str(state, "call_id")) == 0))
 		agentmodel_apply_state(m, state, now);
-	const char *last = agentmodel_json_str(o, "last_call_id");
+	const char *last = agentjson_str(o, "last_call_id");
 	if (last[0] != '\0')
-		agentmodel_copy(m->last_call, sizeof m->last_call, last);
+		agentjson_copy(m->last_call, sizeof m->last_call, last);
 	json_t *queues = json_object_get(o, "queues");
 	m->n_queues = 0;
 	for (size_t i = 0; i < json_array_size(queues) && m->n_queues < AGENTMODEL_QUEUES_MAX;
 	     i++) {
 		json_t *q = json_array_get(queues, i);
 		struct agentmodel_queue *mq = &m->queues[m->n_queues++];
-		agentmodel_copy(mq->name, sizeof mq->name, agentmodel_json_str(q, "queue"));
+		agentjson_copy(mq->name, sizeof mq->name, agentjson_str(q, "queue"));
 		mq->waiting = (long)json_integer_value(json_object_get(q, "waiting"));
 		mq->longest_wait_s = (long)json_integer_value(json_object_get(q, "longest_wait_s"));
 	}
@@ -1507,7 +1471,7 @@ int agentmodel_on_state_answer(struct agentmodel *m, const char *body, size_t le
 		json_decref(o);
 		return -EINVAL;
 	}
-	enum agentmodel_state s = agentmodel_parse_state(agentmodel_json_str(o, "state"));
+	enum agentmodel_state s = agentmodel_parse_state(agentjson_str(o, "state"));
 	/* Offered at once: the stream's offer (with the caller) follows or
 	 * came already; do not blank it. */
 	if (!(s == AGENTMODEL_OFFERED && m->state == AGENTMODEL_OFFERED))
@@ -1518,28 +1482,26 @@ int agentmodel_on_state_answer(struct agentmodel *m, const char *body, size_t le
 
 int agentmodel_on_tickets(struct agentmodel *m, const char *call_id, const char *body, size_t len)
 {
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *list = json_object_get(o, "tickets");
-	if (!json_is_array(list)) {
-		json_decref(o);
+	json_t *list;
+	json_t *o = agentjson_load_list(body, len, "tickets", &list);
+	if (o == NULL)
 		return -EINVAL;
-	}
 	if (m->call.present && strcmp(m->call.call_id, call_id) == 0) {
 		m->call.n_tickets = 0;
 		for (size_t i = 0; i < json_array_size(list); i++) {
 			json_t *t = json_array_get(list, i);
-			const char *state = agentmodel_json_str(t, "state");
+			const char *state = agentjson_str(t, "state");
 			if (strcmp(state, "resolved") == 0 || strcmp(state, "closed") == 0)
 				continue;
 			if (m->call.n_tickets == AGENTMODEL_TICKETS_MAX)
 				break;
 			struct agentmodel_ticket *mt = &m->call.tickets[m->call.n_tickets++];
 			mt->id = (int64_t)json_integer_value(json_object_get(t, "id"));
-			agentmodel_copy(mt->kind, sizeof mt->kind, agentmodel_json_str(t, "kind"));
-			agentmodel_copy(mt->state, sizeof mt->state, state);
-			agentmodel_copy(mt->subject, sizeof mt->subject,
-					agentmodel_json_str(t, "subject"));
-			mt->due = agentmodel_json_time(t, "due");
+			agentjson_copy(mt->kind, sizeof mt->kind, agentjson_str(t, "kind"));
+			agentjson_copy(mt->state, sizeof mt->state, state);
+			agentjson_copy(mt->subject, sizeof mt->subject,
+				       agentjson_str(t, "subject"));
+			mt->due = agentjson_time(t, "due");
 		}
 		m->call.tickets_loaded = true;
 	}
@@ -1549,12 +1511,10 @@ int agentmodel_on_tickets(struct agentmodel *m, const char *call_id, const char 
 
 int agentmodel_on_hospitals(struct agentmodel *m, const char *body, size_t len)
 {
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *list = json_object_get(o, "hospitals");
-	if (!json_is_array(list)) {
-		json_decref(o);
+	json_t *list;
+	json_t *o = agentjson_load_list(body, len, "hospitals", &list);
+	if (o == NULL)
 		return -EINVAL;
-	}
 	size_t n = json_array_size(list);
 	struct agentmodel_hospital *hs = calloc(n > 0 ? n : 1, sizeof *hs);
 	if (hs == NULL) {
@@ -1564,8 +1524,8 @@ int agentmodel_on_hospitals(struct agentmodel *m, const char *body, size_t len)
 	for (size_t i = 0; i < n; i++) {
 		json_t *h = json_array_get(list, i);
 		json_t *deps = json_object_get(h, "departments");
-		agentmodel_copy(hs[i].code, sizeof hs[i].code, agentmodel_json_str(h, "code"));
-		agentmodel_copy(hs[i].name, sizeof hs[i].name, agentmodel_json_str(h, "name"));
+		agentjson_copy(hs[i].code, sizeof hs[i].code, agentjson_str(h, "code"));
+		agentjson_copy(hs[i].name, sizeof hs[i].name, agentjson_str(h, "name"));
 		size_t nd = json_array_size(deps);
 		hs[i].departments = calloc(nd > 0 ? nd : 1, sizeof *hs[i].departments);
 		if (hs[i].departments == NULL) {
@@ -1577,12 +1537,10 @@ int agentmodel_on_hospitals(struct agentmodel *m, const char *body, size_t len)
 		}
 		for (size_t k = 0; k < nd; k++) {
 			json_t *d = json_array_get(deps, k);
-			agentmodel_copy(hs[i].departments[k].value,
-					sizeof hs[i].departments[k].value,
-					agentmodel_json_str(d, "code"));
-			agentmodel_copy(hs[i].departments[k].label,
-					sizeof hs[i].departments[k].label,
-					agentmodel_json_str(d, "name"));
+			agentjson_copy(hs[i].departments[k].value,
+				       sizeof hs[i].departments[k].value, agentjson_str(d, "code"));
+			agentjson_copy(hs[i].departments[k].label,
+				       sizeof hs[i].departments[k].label, agentjson_str(d, "name"));
 		}
 		hs[i].n_departments = nd;
 	}
@@ -1593,8 +1551,8 @@ int agentmodel_on_hospitals(struct agentmodel *m, const char *body, size_t len)
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_BOOKING];
 	/* A draft's hospital stays if it still takes bookings. */
 	if (agentmodel_hospital_find(m, fs->fields[0].value) == NULL)
-		agentmodel_copy(fs->fields[0].value, sizeof fs->fields[0].value,
-				n > 0 ? hs[0].code : "");
+		agentjson_copy(fs->fields[0].value, sizeof fs->fields[0].value,
+			       n > 0 ? hs[0].code : "");
 	agentmodel_fix_department(m);
 	json_decref(o);
 	return 0;
@@ -1602,22 +1560,20 @@ int agentmodel_on_hospitals(struct agentmodel *m, const char *body, size_t len)
 
 int agentmodel_on_orders(struct agentmodel *m, const char *body, size_t len, int64_t now)
 {
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *list = json_object_get(o, "orders");
-	if (!json_is_array(list)) {
-		json_decref(o);
+	json_t *list;
+	json_t *o = agentjson_load_list(body, len, "orders", &list);
+	if (o == NULL)
 		return -EINVAL;
-	}
 	m->n_orders = 0;
 	for (size_t i = 0; i < json_array_size(list) && m->n_orders < AGENTMODEL_ORDERS_MAX; i++) {
 		json_t *w = json_array_get(list, i);
-		const char *stage = agentmodel_json_str(w, "stage");
+		const char *stage = agentjson_str(w, "stage");
 		/* Orders a reply can still reach, through sign and start. */
 		if (strcmp(stage, "received") != 0 && strcmp(stage, "signed") != 0 &&
 		    strcmp(stage, "in_progress") != 0)
 			continue;
 		struct agentmodel_choice *c = &m->orders[m->n_orders++];
-		int64_t due = agentmodel_json_time(w, "due");
+		int64_t due = agentjson_time(w, "due");
 		char due_text[24] = "";
 		if (due > 0) {
 			int y, mo, d;
@@ -1628,19 +1584,19 @@ int agentmodel_on_orders(struct agentmodel *m, const char *body, size_t len, int
 		long long id = (long long)json_integer_value(json_object_get(w, "id"));
 		snprintf(c->value, sizeof c->value, "%lld", id);
 		snprintf(c->label, sizeof c->label, "#%lld %.80s %.60s（%s，%s%s）", id,
-			 agentmodel_json_str(w, "external_no"), agentmodel_json_str(w, "title"),
+			 agentjson_str(w, "external_no"), agentjson_str(w, "title"),
 			 agentmodel_lookup(agentmodel_stages, AGENTMODEL_N(agentmodel_stages),
 					   stage, NULL),
 			 agentmodel_lookup(agentmodel_due_status,
 					   AGENTMODEL_N(agentmodel_due_status),
-					   agentmodel_json_str(w, "status"), NULL),
+					   agentjson_str(w, "status"), NULL),
 			 due_text);
 	}
 	m->orders_loaded = true;
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_ORDER_REPLY];
 	if (agentmodel_option_index(m, AGENTMODEL_FORM_ORDER_REPLY, 0) < 0)
-		agentmodel_copy(fs->fields[0].value, sizeof fs->fields[0].value,
-				m->n_orders > 0 ? m->orders[0].value : "");
+		agentjson_copy(fs->fields[0].value, sizeof fs->fields[0].value,
+			       m->n_orders > 0 ? m->orders[0].value : "");
 	if (m->n_orders == 0)
 		agentmodel_note(m, now, false, "没有待回复的 12345 工单");
 	json_decref(o);
@@ -1658,7 +1614,7 @@ void agentmodel_sent(struct agentmodel *m, enum agentmodel_form f, bool ok, cons
 	struct agentmodel_form_state *fs = &m->forms[f];
 	fs->sending = false;
 	if (!ok) {
-		agentmodel_copy(fs->error, sizeof fs->error, message);
+		agentjson_copy(fs->error, sizeof fs->error, message);
 		if (m->open != f)
 			agentmodel_note(m, now, true, "%s未完成：%s（按 %s 修改后重新提交）",
 					agentmodel_form_title(f), message,
@@ -1703,7 +1659,7 @@ void agentmodel_set_link(struct agentmodel *m, enum agentmodel_link link, const 
 {
 	if (link == m->link) {
 		if (detail != NULL && detail[0] != '\0')
-			agentmodel_copy(m->link_detail, sizeof m->link_detail, detail);
+			agentjson_copy(m->link_detail, sizeof m->link_detail, detail);
 		return;
 	}
 	if (link == AGENTMODEL_LINK_ONLINE && m->link == AGENTMODEL_LINK_BROKEN) {
@@ -1714,7 +1670,7 @@ void agentmodel_set_link(struct agentmodel *m, enum agentmodel_link link, const 
 	}
 	m->link = link;
 	m->link_since = now;
-	agentmodel_copy(m->link_detail, sizeof m->link_detail, detail);
+	agentjson_copy(m->link_detail, sizeof m->link_detail, detail);
 }
 
 /* --- drafts ------------------------------------------------------------------------------ */
@@ -1779,15 +1735,14 @@ int agentmodel_draft_load(struct agentmodel *m, const char *text, size_t len)
 		rc = -EINVAL;
 		goto out;
 	}
-	if (strcmp(agentmodel_json_str(root, "centre"), m->centre) != 0 ||
-	    strcmp(agentmodel_json_str(root, "agent"), m->agent_id) != 0) {
+	if (strcmp(agentjson_str(root, "centre"), m->centre) != 0 ||
+	    strcmp(agentjson_str(root, "agent"), m->agent_id) != 0) {
 		rc = -EPERM;
 		goto out;
 	}
-	if (textfield_set_utf8(&m->notes, agentmodel_json_str(root, "notes")) != 0)
+	if (textfield_set_utf8(&m->notes, agentjson_str(root, "notes")) != 0)
 		textfield_clear(&m->notes);
-	agentmodel_copy(m->notes_call, sizeof m->notes_call,
-			agentmodel_json_str(root, "notes_call"));
+	agentjson_copy(m->notes_call, sizeof m->notes_call, agentjson_str(root, "notes_call"));
 	m->notes_used = json_is_true(json_object_get(root, "notes_used"));
 	json_t *forms = json_object_get(root, "forms");
 	for (int f = AGENTMODEL_FORM_LOGIN; f < AGENTMODEL_FORM_COUNT; f++) {
@@ -1802,7 +1757,7 @@ int agentmodel_draft_load(struct agentmodel *m, const char *text, size_t len)
 				if (textfield_set_utf8(&fl->text, v) != 0)
 					rc = -EINVAL; /* the rest still loads */
 			} else {
-				agentmodel_copy(fl->value, sizeof fl->value, v);
+				agentjson_copy(fl->value, sizeof fl->value, v);
 			}
 		}
 	}

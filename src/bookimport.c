@@ -360,6 +360,43 @@ static int bookimport_run(PGconn *conn, const char *sql, int n, const char *cons
 	return 0;
 }
 
+/* One statement of a fixed sequence: its text and parameters. */
+struct bookimport_step {
+	const char *sql;
+	int n;
+	const char *const *params;
+};
+
+/* Runs steps in order, rows not needed, and stops at the first that
+ * fails: 0, or -EIO with err. */
+static int bookimport_run_steps(PGconn *conn, const struct bookimport_step *steps, size_t n_steps,
+				char *err, size_t err_len)
+{
+	for (size_t i = 0; i < n_steps; i++) {
+		int rc = bookimport_run(conn, steps[i].sql, steps[i].n, steps[i].params, err,
+					err_len);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Whether centre is registered; 0 with *known, or -EIO with err. Both the
+ * batch and the hospitals file refuse an unknown centre, each in its own
+ * words. */
+static int bookimport_centre_known(PGconn *conn, const char *centre, bool *known, char *err,
+				   size_t err_len)
+{
+	const char *params[1] = {centre};
+	PGresult *r =
+		db_exec(conn, "SELECT 1 FROM centres WHERE code = $1", 1, params, err, err_len);
+	if (r == NULL)
+		return -EIO;
+	*known = PQntuples(r) == 1;
+	PQclear(r);
+	return 0;
+}
+
 static void bookimport_rollback(PGconn *conn)
 {
 	PQclear(PQexec(conn, "ROLLBACK"));
@@ -495,6 +532,24 @@ static void bookimport_bad_line(const PGresult *r, const char *centre, const cha
 			 "line %s: booking_no: '%s' is already taken by a different booking from "
 			 "%s (booking_no_conflict); nothing was imported",
 			 line, a, source);
+}
+
+/* Runs a query in bookimport_first_bad_sql's columns (line, problem, a,
+ * b): 0 when it finds no row, -EINVAL with the message for the first row
+ * it finds, -EIO with err when it fails. */
+static int bookimport_find_bad(PGconn *conn, const char *sql, int n, const char *const *params,
+			       const char *centre, const char *source, char *err, size_t err_len)
+{
+	PGresult *r = db_exec(conn, sql, n, params, err, err_len);
+	if (r == NULL)
+		return -EIO;
+	int rc = 0;
+	if (PQntuples(r) > 0) {
+		bookimport_bad_line(r, centre, source, err, err_len);
+		rc = -EINVAL;
+	}
+	PQclear(r);
+	return rc;
 }
 
 /* Reads the header and maps its names to the staging columns. */
@@ -674,14 +729,9 @@ int bookimport_csv(PGconn *conn, const char *centre, const char *source, FILE *c
 	}
 	if ((rc = bookimport_run(conn, "BEGIN", 0, NULL, err, err_len)) != 0)
 		return rc;
-	PGresult *r =
-		db_exec(conn, "SELECT 1 FROM centres WHERE code = $1", 1, params, err, err_len);
-	if (r == NULL) {
-		rc = -EIO;
+	bool known;
+	if ((rc = bookimport_centre_known(conn, centre, &known, err, err_len)) != 0)
 		goto fail;
-	}
-	bool known = PQntuples(r) == 1;
-	PQclear(r);
 	if (!known) {
 		snprintf(err, err_len,
 			 "centre '%s' is not registered (hotline-admin centre add %s NAME)", centre,
@@ -689,57 +739,48 @@ int bookimport_csv(PGconn *conn, const char *centre, const char *source, FILE *c
 		rc = -ENOENT;
 		goto fail;
 	}
-	/* Sorts and hashes of a big batch stay in memory. */
-	if ((rc = bookimport_run(conn, "SET LOCAL work_mem = '64MB'", 0, NULL, err, err_len)) !=
-		    0 ||
-	    (rc = bookimport_run(conn,
-				 "CREATE TEMP TABLE booking_import_stage (line bigint,"
-				 " booking_no text, hospital text, department text, visit_date text,"
-				 " channel text, platform text, call_id text, booked_at text,"
-				 " booked_usec bigint) ON COMMIT DROP",
-				 0, NULL, err, err_len)) != 0 ||
-	    /* a small sample says how many lines name a call */
-	    (rc = bookimport_run(conn,
-				 "ALTER TABLE booking_import_stage ALTER call_id SET STATISTICS 10",
-				 0, NULL, err, err_len)) != 0 ||
-	    (rc = bookimport_run(conn,
-				 "CREATE TEMP TABLE booking_import_checked (line bigint,"
-				 " booking_no text, hospital text, department text, visit_date text,"
-				 " channel text, platform text, call_id text, booked_at text,"
-				 " booked_usec bigint, caller_hash bytea, caller_masked text,"
-				 " stored_sha bytea, problem text, sha bytea) ON COMMIT DROP",
-				 0, NULL, err, err_len)) != 0)
+	const struct bookimport_step setup[] = {
+		/* Sorts and hashes of a big batch stay in memory. */
+		{"SET LOCAL work_mem = '64MB'", 0, NULL},
+		{"CREATE TEMP TABLE booking_import_stage (line bigint,"
+		 " booking_no text, hospital text, department text, visit_date text,"
+		 " channel text, platform text, call_id text, booked_at text,"
+		 " booked_usec bigint) ON COMMIT DROP",
+		 0, NULL},
+		/* a small sample says how many lines name a call */
+		{"ALTER TABLE booking_import_stage ALTER call_id SET STATISTICS 10", 0, NULL},
+		{"CREATE TEMP TABLE booking_import_checked (line bigint,"
+		 " booking_no text, hospital text, department text, visit_date text,"
+		 " channel text, platform text, call_id text, booked_at text,"
+		 " booked_usec bigint, caller_hash bytea, caller_masked text,"
+		 " stored_sha bytea, problem text, sha bytea) ON COMMIT DROP",
+		 0, NULL},
+	};
+	if ((rc = bookimport_run_steps(conn, setup, sizeof setup / sizeof setup[0], err,
+				       err_len)) != 0)
 		goto fail;
 	if ((rc = bookimport_copy(conn, csv, &res->lines, refusal, sizeof refusal, err, err_len)) !=
 	    0)
 		goto fail;
-	/* How many lines name a call lets the planner look calls up by index
-	 * rather than scan a year of them. */
-	if ((rc = bookimport_run(conn, "ANALYZE booking_import_stage (call_id)", 0, NULL, err,
-				 err_len)) != 0 ||
-	    (rc = bookimport_run(conn, bookimport_check_sql, 2, params, err, err_len)) != 0 ||
-	    /* and how many are good, for the joins that look for conflicts */
-	    (rc = bookimport_run(conn, "ANALYZE booking_import_checked (problem, booking_no)", 0,
-				 NULL, err, err_len)) != 0)
+	const struct bookimport_step check[] = {
+		/* How many lines name a call lets the planner look calls up by
+		 * index rather than scan a year of them. */
+		{"ANALYZE booking_import_stage (call_id)", 0, NULL},
+		{bookimport_check_sql, 2, params},
+		/* and how many are good, for the joins that look for conflicts */
+		{"ANALYZE booking_import_checked (problem, booking_no)", 0, NULL},
+	};
+	if ((rc = bookimport_run_steps(conn, check, sizeof check / sizeof check[0], err,
+				       err_len)) != 0 ||
+	    (rc = bookimport_find_bad(conn, bookimport_first_bad_sql, 0, NULL, centre, source, err,
+				      err_len)) != 0)
 		goto fail;
-	r = db_exec(conn, bookimport_first_bad_sql, 0, NULL, err, err_len);
-	if (r == NULL) {
-		rc = -EIO;
-		goto fail;
-	}
-	if (PQntuples(r) > 0) {
-		bookimport_bad_line(r, centre, source, err, err_len);
-		PQclear(r);
-		rc = -EINVAL;
-		goto fail;
-	}
-	PQclear(r);
 	if (refusal[0] != '\0') {
 		snprintf(err, err_len, "%s", refusal);
 		rc = -EINVAL;
 		goto fail;
 	}
-	r = db_exec(
+	PGresult *r = db_exec(
 		conn,
 		"INSERT INTO bookings (centre, source, booking_no, hospital, department,"
 		" visit_date, channel, platform, call_id, caller_hash, caller_masked, booked_at,"
@@ -761,24 +802,14 @@ int bookimport_csv(PGconn *conn, const char *centre, const char *source, FILE *c
 		 * writer may have taken a number between the check and the insert.
 		 * (Rows there before the check were compared by it, and bookings
 		 * never change.) */
-		r = db_exec(
-			conn,
-			"SELECT k.line, 'taken', k.booking_no, NULL FROM booking_import_checked k"
-			" LEFT JOIN bookings b ON b.centre = $1 AND b.source = $2"
-			" AND b.booking_no = k.booking_no WHERE k.stored_sha IS NULL"
-			" AND b.payload_sha256 IS DISTINCT FROM k.sha ORDER BY k.line LIMIT 1",
-			2, params, err, err_len);
-		if (r == NULL) {
-			rc = -EIO;
+		if ((rc = bookimport_find_bad(
+			     conn,
+			     "SELECT k.line, 'taken', k.booking_no, NULL FROM booking_import_checked k"
+			     " LEFT JOIN bookings b ON b.centre = $1 AND b.source = $2"
+			     " AND b.booking_no = k.booking_no WHERE k.stored_sha IS NULL"
+			     " AND b.payload_sha256 IS DISTINCT FROM k.sha ORDER BY k.line LIMIT 1",
+			     2, params, centre, source, err, err_len)) != 0)
 			goto fail;
-		}
-		if (PQntuples(r) > 0) {
-			bookimport_bad_line(r, centre, source, err, err_len);
-			PQclear(r);
-			rc = -EINVAL;
-			goto fail;
-		}
-		PQclear(r);
 	}
 	if ((rc = bookimport_run(conn, "COMMIT", 0, NULL, err, err_len)) != 0) {
 		memset(res, 0, sizeof *res);
@@ -808,13 +839,25 @@ struct hospitals_file {
 	const yaml_node_t **hospital_names, **platform_names;
 };
 
+/* The scalar under key of map, with field set to "parent.key" for its
+ * messages; NULL (reported) when it is missing or not a scalar. */
+static const yaml_node_t *hospitals_take_scalar(const struct yamldoc_reader *rd,
+						const yaml_node_t *map, const char *parent,
+						const char *key, char field[HOSPITALS_FIELD_MAX])
+{
+	snprintf(field, HOSPITALS_FIELD_MAX, "%.80s.%s", parent, key);
+	const yaml_node_t *v = yamldoc_require(rd, map, parent, key);
+	if (v == NULL || yamldoc_expect_scalar(rd, v, field) != 0)
+		return NULL;
+	return v;
+}
+
 static int hospitals_take_code(const struct yamldoc_reader *rd, const yaml_node_t *map,
 			       const char *parent, const char **out)
 {
 	char field[HOSPITALS_FIELD_MAX];
-	snprintf(field, sizeof field, "%.80s.code", parent);
-	const yaml_node_t *v = yamldoc_require(rd, map, parent, "code");
-	if (v == NULL || yamldoc_expect_scalar(rd, v, field) != 0)
+	const yaml_node_t *v = hospitals_take_scalar(rd, map, parent, "code", field);
+	if (v == NULL)
 		return -1;
 	const char *s = (const char *)v->data.scalar.value;
 	if (strlen(s) != v->data.scalar.length || !bookimport_code_ok(s, 32)) {
@@ -830,9 +873,8 @@ static int hospitals_take_name(const struct yamldoc_reader *rd, const yaml_node_
 			       const char *parent, const char **out, const yaml_node_t **node)
 {
 	char field[HOSPITALS_FIELD_MAX];
-	snprintf(field, sizeof field, "%.80s.name", parent);
-	const yaml_node_t *v = yamldoc_require(rd, map, parent, "name");
-	if (v == NULL || yamldoc_expect_scalar(rd, v, field) != 0)
+	const yaml_node_t *v = hospitals_take_scalar(rd, map, parent, "name", field);
+	if (v == NULL)
 		return -1;
 	const char *s = (const char *)v->data.scalar.value;
 	size_t chars = 0;
@@ -881,6 +923,44 @@ static const yaml_node_t *hospitals_at(const struct yamldoc_reader *rd, const ya
 	return v ? v : map;
 }
 
+/* The slots for the nodes of a list's n names; NULL (reported) when
+ * memory is short. */
+static const yaml_node_t **hospitals_names_new(const struct yamldoc_reader *rd, size_t n)
+{
+	const yaml_node_t **names = calloc(n ? n : 1, sizeof *names);
+	if (names == NULL)
+		snprintf(rd->err, rd->err_len, "%s: out of memory", rd->name);
+	return names;
+}
+
+/* One entry of the hospitals or the platforms list at field (a mapping
+ * like example, with the keys keys): its code and name, neither given
+ * before in list (codes_what and names_what say which must differ), added
+ * to list as {code, name}, the name's node put in *name_node. 0, or -1
+ * when it is reported. */
+static int hospitals_take_entry(const struct yamldoc_reader *rd, const yaml_node_t *node,
+				const char *field, const char *example, const char *const *keys,
+				json_t *list, const char *codes_what, const char *names_what,
+				const char **code, const char **name, const yaml_node_t **name_node)
+{
+	char sub[HOSPITALS_FIELD_MAX];
+	if (yamldoc_expect_mapping(rd, node, field, example) != 0 ||
+	    yamldoc_check_keys(rd, node, field, keys) != 0 ||
+	    hospitals_take_code(rd, node, field, code) != 0 ||
+	    hospitals_take_name(rd, node, field, name, name_node) != 0)
+		return -1;
+	snprintf(sub, sizeof sub, "%.80s.code", field);
+	if (hospitals_duplicate(rd, list, "code", *code, hospitals_at(rd, node, "code"), sub,
+				codes_what))
+		return -1;
+	snprintf(sub, sizeof sub, "%.80s.name", field);
+	if (hospitals_duplicate(rd, list, "name", *name, hospitals_at(rd, node, "name"), sub,
+				names_what))
+		return -1;
+	json_array_append_new(list, json_pack("{s:s,s:s}", "code", *code, "name", *name));
+	return 0;
+}
+
 static int hospitals_parse(const struct yamldoc_reader *rd, const yaml_node_t *root,
 			   struct hospitals_file *hf)
 {
@@ -914,31 +994,18 @@ static int hospitals_parse(const struct yamldoc_reader *rd, const yaml_node_t *r
 			      "the list is empty; a file lists every hospital that takes bookings");
 		return -1;
 	}
-	hf->hospital_names = calloc(n, sizeof *hf->hospital_names);
-	if (hf->hospital_names == NULL) {
-		snprintf(rd->err, rd->err_len, "%s: out of memory", rd->name);
+	hf->hospital_names = hospitals_names_new(rd, n);
+	if (hf->hospital_names == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *h = yamldoc_list_item(rd, list, i);
 		const char *code, *name;
 		snprintf(field, sizeof field, "hospitals[%zu]", i);
-		if (yamldoc_expect_mapping(rd, h, field,
-					   "{code: h001, name: ..., departments: [...]}") != 0 ||
-		    yamldoc_check_keys(rd, h, field, hospital_keys) != 0 ||
-		    hospitals_take_code(rd, h, field, &code) != 0 ||
-		    hospitals_take_name(rd, h, field, &name, &hf->hospital_names[i]) != 0)
+		if (hospitals_take_entry(
+			    rd, h, field, "{code: h001, name: ..., departments: [...]}",
+			    hospital_keys, hf->hospitals, "hospital codes", "hospital names", &code,
+			    &name, &hf->hospital_names[i]) != 0)
 			return -1;
-		snprintf(sub, sizeof sub, "%.80s.code", field);
-		if (hospitals_duplicate(rd, hf->hospitals, "code", code,
-					hospitals_at(rd, h, "code"), sub, "hospital codes"))
-			return -1;
-		snprintf(sub, sizeof sub, "%.80s.name", field);
-		if (hospitals_duplicate(rd, hf->hospitals, "name", name,
-					hospitals_at(rd, h, "name"), sub, "hospital names"))
-			return -1;
-		json_array_append_new(hf->hospitals,
-				      json_pack("{s:s,s:s}", "code", code, "name", name));
 		const yaml_node_t *deps = yamldoc_get(rd, h, "departments");
 		if (deps == NULL)
 			continue;
@@ -976,30 +1043,17 @@ static int hospitals_parse(const struct yamldoc_reader *rd, const yaml_node_t *r
 	if (yamldoc_expect_list(rd, plats, "platforms", "[{code: p001, name: ...}]") != 0)
 		return -1;
 	n = yamldoc_list_length(plats);
-	hf->platform_names = calloc(n ? n : 1, sizeof *hf->platform_names);
-	if (hf->platform_names == NULL) {
-		snprintf(rd->err, rd->err_len, "%s: out of memory", rd->name);
+	hf->platform_names = hospitals_names_new(rd, n);
+	if (hf->platform_names == NULL)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const yaml_node_t *p = yamldoc_list_item(rd, plats, i);
 		const char *code, *name;
 		snprintf(field, sizeof field, "platforms[%zu]", i);
-		if (yamldoc_expect_mapping(rd, p, field, "{code: p001, name: ...}") != 0 ||
-		    yamldoc_check_keys(rd, p, field, pair_keys) != 0 ||
-		    hospitals_take_code(rd, p, field, &code) != 0 ||
-		    hospitals_take_name(rd, p, field, &name, &hf->platform_names[i]) != 0)
+		if (hospitals_take_entry(rd, p, field, "{code: p001, name: ...}", pair_keys,
+					 hf->platforms, "platform codes", "platform names", &code,
+					 &name, &hf->platform_names[i]) != 0)
 			return -1;
-		snprintf(sub, sizeof sub, "%.80s.code", field);
-		if (hospitals_duplicate(rd, hf->platforms, "code", code,
-					hospitals_at(rd, p, "code"), sub, "platform codes"))
-			return -1;
-		snprintf(sub, sizeof sub, "%.80s.name", field);
-		if (hospitals_duplicate(rd, hf->platforms, "name", name,
-					hospitals_at(rd, p, "name"), sub, "platform names"))
-			return -1;
-		json_array_append_new(hf->platforms,
-				      json_pack("{s:s,s:s}", "code", code, "name", name));
 	}
 	return 0;
 }
@@ -1054,15 +1108,9 @@ static int hospitals_write(PGconn *conn, const struct yamldoc_reader *rd,
 		snprintf(err, err_len, "out of memory");
 		goto out;
 	}
-	const char *centre_only[1] = {hf->centre};
-	PGresult *r = db_exec(conn, "SELECT 1 FROM centres WHERE code = $1", 1, centre_only, err,
-			      err_len);
-	if (r == NULL) {
-		rc = -EIO;
+	bool known;
+	if ((rc = bookimport_centre_known(conn, hf->centre, &known, err, err_len)) != 0)
 		goto out;
-	}
-	bool known = PQntuples(r) == 1;
-	PQclear(r);
 	if (!known) {
 		yamldoc_error(rd, hf->centre_node, "centre",
 			      "'%s' is not registered; add it first with hotline-admin centre add",
@@ -1078,50 +1126,41 @@ static int hospitals_write(PGconn *conn, const struct yamldoc_reader *rd,
 	const char *ph[2] = {hf->centre, hospitals};
 	const char *pd[2] = {hf->centre, departments};
 	const char *pp[2] = {hf->centre, platforms};
-	/* Names may move between codes within the file: the unique names are
-	 * checked at the commit, once every row is in. */
-	if ((rc = bookimport_run(
-		     conn,
-		     "SET CONSTRAINTS hospitals_name_unique, booking_platforms_name_unique"
-		     " DEFERRED",
-		     0, NULL, err, err_len)) != 0 ||
-	    (rc = bookimport_run(
-		     conn,
-		     "INSERT INTO hospitals (centre, code, name, enabled)"
-		     " SELECT $1, x.code, x.name, true FROM jsonb_to_recordset($2::jsonb)"
-		     " AS x(code text, name text)"
-		     " ON CONFLICT (centre, code) DO UPDATE SET name = excluded.name,"
-		     " enabled = true",
-		     2, ph, err, err_len)) != 0 ||
-	    (rc = bookimport_run(
-		     conn,
-		     "UPDATE hospitals SET enabled = false WHERE centre = $1 AND enabled"
-		     " AND code NOT IN (SELECT x.code FROM jsonb_to_recordset($2::jsonb)"
-		     " AS x(code text, name text))",
-		     2, ph, err, err_len)) != 0 ||
-	    (rc = bookimport_run(conn,
-				 "INSERT INTO departments (centre, hospital, code, name, enabled)"
-				 " SELECT $1, x.hospital, x.code, x.name, true"
-				 " FROM jsonb_to_recordset($2::jsonb)"
-				 " AS x(hospital text, code text, name text)"
-				 " ON CONFLICT (centre, hospital, code) DO UPDATE"
-				 " SET name = excluded.name, enabled = true",
-				 2, pd, err, err_len)) != 0 ||
-	    (rc = bookimport_run(
-		     conn,
-		     "UPDATE departments SET enabled = false WHERE centre = $1 AND enabled"
-		     " AND (hospital, code) NOT IN (SELECT x.hospital, x.code"
-		     " FROM jsonb_to_recordset($2::jsonb)"
-		     " AS x(hospital text, code text, name text))",
-		     2, pd, err, err_len)) != 0 ||
-	    (rc = bookimport_run(conn,
-				 "INSERT INTO booking_platforms (centre, code, name)"
-				 " SELECT $1, x.code, x.name FROM jsonb_to_recordset($2::jsonb)"
-				 " AS x(code text, name text)"
-				 " ON CONFLICT (centre, code) DO UPDATE SET name = excluded.name",
-				 2, pp, err, err_len)) != 0)
-		goto out;
-	rc = 0;
+	const struct bookimport_step writes[] = {
+		/* Names may move between codes within the file: the unique names
+		 * are checked at the commit, once every row is in. */
+		{"SET CONSTRAINTS hospitals_name_unique, booking_platforms_name_unique"
+		 " DEFERRED",
+		 0, NULL},
+		{"INSERT INTO hospitals (centre, code, name, enabled)"
+		 " SELECT $1, x.code, x.name, true FROM jsonb_to_recordset($2::jsonb)"
+		 " AS x(code text, name text)"
+		 " ON CONFLICT (centre, code) DO UPDATE SET name = excluded.name,"
+		 " enabled = true",
+		 2, ph},
+		{"UPDATE hospitals SET enabled = false WHERE centre = $1 AND enabled"
+		 " AND code NOT IN (SELECT x.code FROM jsonb_to_recordset($2::jsonb)"
+		 " AS x(code text, name text))",
+		 2, ph},
+		{"INSERT INTO departments (centre, hospital, code, name, enabled)"
+		 " SELECT $1, x.hospital, x.code, x.name, true"
+		 " FROM jsonb_to_recordset($2::jsonb)"
+		 " AS x(hospital text, code text, name text)"
+		 " ON CONFLICT (centre, hospital, code) DO UPDATE"
+		 " SET name = excluded.name, enabled = true",
+		 2, pd},
+		{"UPDATE departments SET enabled = false WHERE centre = $1 AND enabled"
+		 " AND (hospital, code) NOT IN (SELECT x.hospital, x.code"
+		 " FROM jsonb_to_recordset($2::jsonb)"
+		 " AS x(hospital text, code text, name text))",
+		 2, pd},
+		{"INSERT INTO booking_platforms (centre, code, name)"
+		 " SELECT $1, x.code, x.name FROM jsonb_to_recordset($2::jsonb)"
+		 " AS x(code text, name text)"
+		 " ON CONFLICT (centre, code) DO UPDATE SET name = excluded.name",
+		 2, pp},
+	};
+	rc = bookimport_run_steps(conn, writes, sizeof writes / sizeof writes[0], err, err_len);
 out:
 	free(hospitals);
 	free(departments);

@@ -55,6 +55,28 @@ static PGresult *statsq_exec(struct statsq *q, const char *sql, char *err, size_
 	return db_exec(q->conn, sql, 6, params, err, err_len);
 }
 
+/* Runs sql and allocates the caller's rows for it: one zeroed element of
+ * size bytes per result row, and one more, so that an empty result still
+ * gives the caller an array of its own to hand on and free. Returns the
+ * array with *res set (the caller clears it), or NULL with err and nothing
+ * left to free. */
+static void *statsq_query_rows(struct statsq *q, const char *sql, size_t size, PGresult **res,
+			       char *err, size_t err_len)
+{
+	PGresult *r = statsq_exec(q, sql, err, err_len);
+	*res = NULL;
+	if (r == NULL)
+		return NULL;
+	void *rows = calloc((size_t)PQntuples(r) + 1, size);
+	if (rows == NULL) {
+		PQclear(r);
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	*res = r;
+	return rows;
+}
+
 int statsq_open(PGconn *conn, const struct statsq_scope *scope, struct statsq **out, char *err,
 		size_t err_len)
 {
@@ -262,6 +284,7 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 {
 	char sql[2048];
 	struct statsq_cell *out = NULL;
+	PGresult *r;
 	size_t rows;
 
 	*cells = NULL;
@@ -277,16 +300,10 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 		 statsq_dim_sql(dim, "s.agent"), dim == STATSQ_CENTRE_CATEGORY ? "s.category" : "''",
 		 dim == STATSQ_AGENT ? (q->aggregates ? STATSQ_AGENT_CALLS_KEPT : STATSQ_AGENT_CALLS_FACTS)
 				     : (q->aggregates ? STATSQ_CALLS_KEPT : STATSQ_CALLS_FACTS));
-	PGresult *r = statsq_exec(q, sql, err, err_len);
-	if (r == NULL)
+	out = statsq_query_rows(q, sql, sizeof *out, &r, err, err_len);
+	if (out == NULL)
 		return -1;
 	rows = (size_t)PQntuples(r);
-	out = calloc(rows ? rows : 1, sizeof *out);
-	if (out == NULL) {
-		PQclear(r);
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
 	for (size_t i = 0; i < rows; i++) {
 		struct statsq_cell *c = &out[i];
 		int row = (int)i;
@@ -332,12 +349,30 @@ static int statsq_channel(const char *name)
 	return -1;
 }
 
+/* Adds a count to a row's channel (one profile.h names) and to its total;
+ * a channel this build does not know counts in neither. */
+static void statsq_add_channel(int64_t by_channel[STATSQ_CHANNELS], int64_t *all,
+			       const char *channel, const char *count)
+{
+	int c = statsq_channel(channel);
+	int64_t v = strtoll(count, NULL, 10);
+	if (c >= 0) {
+		by_channel[c] += v;
+		*all += v;
+	}
+}
+
 int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows, size_t *n,
 				char *err, size_t err_len)
 {
+	PGresult *r;
+	size_t count = 0;
+
+	*rows = NULL;
+	*n = 0;
 	/* Hospitals of the centre (enabled, or with bookings in the period),
 	 * one row per (hospital, channel) with the count, 0 for none. */
-	PGresult *r = statsq_exec(
+	struct statsq_hospital *out = statsq_query_rows(
 		q,
 		"WITH b AS (SELECT s.centre, s.hospital, s.channel, sum(s.bookings) AS n"
 		"           FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE
@@ -350,20 +385,9 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 		"   FROM hospitals h LEFT JOIN b ON b.centre = h.centre AND b.hospital = h.code"
 		"  WHERE ($4::text IS NULL OR h.centre = $4) AND (h.enabled OR b.n IS NOT NULL)"
 		"  ORDER BY total DESC, h.code COLLATE \"C\", h.centre COLLATE \"C\"",
-		err, err_len);
-	struct statsq_hospital *out = NULL;
-	size_t count = 0;
-
-	*rows = NULL;
-	*n = 0;
-	if (r == NULL)
+		sizeof *out, &r, err, err_len);
+	if (out == NULL)
 		return -1;
-	out = calloc((size_t)PQntuples(r) + 1, sizeof *out);
-	if (out == NULL) {
-		PQclear(r);
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *code = PQgetvalue(r, i, 0);
 		if (count == 0 || strcmp(out[count - 1].code, code) != 0) {
@@ -371,12 +395,8 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 			snprintf(out[count].name, sizeof out[count].name, "%s", PQgetvalue(r, i, 1));
 			count++;
 		}
-		int c = statsq_channel(PQgetvalue(r, i, 2));
-		int64_t v = strtoll(PQgetvalue(r, i, 3), NULL, 10);
-		if (c >= 0) {
-			out[count - 1].by_channel[c] += v;
-			out[count - 1].all += v;
-		}
+		statsq_add_channel(out[count - 1].by_channel, &out[count - 1].all,
+				   PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
 	}
 	PQclear(r);
 	*rows = out;
@@ -387,7 +407,13 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 int statsq_bookings_by_platform(struct statsq *q, struct statsq_platform **rows, size_t *n,
 				int64_t *without, char *err, size_t err_len)
 {
-	PGresult *r = statsq_exec(
+	PGresult *r;
+	size_t count = 0;
+
+	*rows = NULL;
+	*n = 0;
+	*without = 0;
+	struct statsq_platform *out = statsq_query_rows(
 		q,
 		"WITH b AS (SELECT s.centre, s.platform, sum(s.bookings) AS n"
 		"           FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE " GROUP BY 1, 2)"
@@ -400,21 +426,9 @@ int statsq_bookings_by_platform(struct statsq *q, struct statsq_platform **rows,
 		" UNION ALL SELECT '', '', coalesce((SELECT sum(n) FROM b WHERE platform = ''), 0), true,"
 		"  ''"
 		" ORDER BY none, n DESC, code, centre",
-		err, err_len);
-	struct statsq_platform *out = NULL;
-	size_t count = 0;
-
-	*rows = NULL;
-	*n = 0;
-	*without = 0;
-	if (r == NULL)
+		sizeof *out, &r, err, err_len);
+	if (out == NULL)
 		return -1;
-	out = calloc((size_t)PQntuples(r) + 1, sizeof *out);
-	if (out == NULL) {
-		PQclear(r);
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *code = PQgetvalue(r, i, 0);
 		int64_t v = strtoll(PQgetvalue(r, i, 2), NULL, 10);
@@ -437,6 +451,7 @@ int statsq_bookings_by(struct statsq *q, enum statsq_dim dim, struct statsq_book
 {
 	char sql[1024];
 	struct statsq_booking_cell *out = NULL;
+	PGresult *r;
 	size_t count = 0;
 
 	*cells = NULL;
@@ -445,25 +460,15 @@ int statsq_bookings_by(struct statsq *q, enum statsq_dim dim, struct statsq_book
 		 "SELECT %s, s.channel, sum(s.bookings) FROM " STATSQ_BOOKINGS_KEPT
 		 " s" STATSQ_WHERE " GROUP BY 1, 2 ORDER BY 1",
 		 statsq_dim_sql(dim, "''"));
-	PGresult *r = statsq_exec(q, sql, err, err_len);
-	if (r == NULL)
+	out = statsq_query_rows(q, sql, sizeof *out, &r, err, err_len);
+	if (out == NULL)
 		return -1;
-	out = calloc((size_t)PQntuples(r) + 1, sizeof *out);
-	if (out == NULL) {
-		PQclear(r);
-		snprintf(err, err_len, "out of memory");
-		return -1;
-	}
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *key = PQgetvalue(r, i, 0);
 		if (count == 0 || strcmp(out[count - 1].key, key) != 0)
 			snprintf(out[count++].key, sizeof out->key, "%s", key);
-		int c = statsq_channel(PQgetvalue(r, i, 1));
-		int64_t v = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-		if (c >= 0) {
-			out[count - 1].by_channel[c] += v;
-			out[count - 1].all += v;
-		}
+		statsq_add_channel(out[count - 1].by_channel, &out[count - 1].all,
+				   PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
 	}
 	PQclear(r);
 	*cells = out;

@@ -9,34 +9,11 @@
 
 #include <jansson.h>
 
-#include "timeutil.h"
+#include "agentjson.h"
 
 /* The view is "stale" when no answer came for this long: the alert says
  * the board shows the past. */
 #define WALLMODEL_STALE_USEC (5 * INT64_C(1000000))
-
-/* Copies src into dst of cap bytes, cut at a UTF-8 character boundary. */
-static void wallmodel_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = 0;
-	if (src != NULL) {
-		while (n + 1 < cap && src[n] != '\0')
-			n++;
-		/* Cut short: back to the start of the character cut. */
-		if (src[n] != '\0')
-			while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-				n--;
-		if (n > 0 && dst != src)
-			memmove(dst, src, n);
-	}
-	dst[n] = '\0';
-}
-
-static const char *wallmodel_str(json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v != NULL ? v : "";
-}
 
 static long wallmodel_int(json_t *o, const char *key)
 {
@@ -46,8 +23,8 @@ static long wallmodel_int(json_t *o, const char *key)
 void wallmodel_init(struct wallmodel *w, const char *centre, const char *exclude_agent)
 {
 	memset(w, 0, sizeof *w);
-	wallmodel_copy(w->centre, sizeof w->centre, centre);
-	wallmodel_copy(w->exclude_agent, sizeof w->exclude_agent, exclude_agent);
+	agentjson_copy(w->centre, sizeof w->centre, centre);
+	agentjson_copy(w->exclude_agent, sizeof w->exclude_agent, exclude_agent);
 }
 
 void wallmodel_free(struct wallmodel *w)
@@ -77,7 +54,7 @@ int wallmodel_on_queues(struct wallmodel *w, const char *body, size_t len, int64
 		json_t *q = json_array_get(queues, i);
 		struct wallmodel_queue *wq = &w->queues[w->n_queues++];
 		memset(wq, 0, sizeof *wq);
-		wallmodel_copy(wq->name, sizeof wq->name, wallmodel_str(q, "queue"));
+		agentjson_copy(wq->name, sizeof wq->name, agentjson_str(q, "queue"));
 		wq->waiting = wallmodel_int(q, "waiting");
 		wq->longest_wait_s = wallmodel_int(q, "longest_wait_s");
 		wq->offered = wallmodel_int(q, "offered_today");
@@ -103,15 +80,15 @@ int wallmodel_on_queues(struct wallmodel *w, const char *body, size_t len, int64
 	size_t n = 0;
 	for (size_t i = 0; i < na; i++) {
 		json_t *a = json_array_get(agents, i);
-		const char *id = wallmodel_str(a, "agent_id");
+		const char *id = agentjson_str(a, "agent_id");
 		if (w->exclude_agent[0] != '\0' && strcmp(id, w->exclude_agent) == 0)
 			continue;
 		struct wallmodel_agent *wa = &list[n++];
-		wallmodel_copy(wa->id, sizeof wa->id, id);
-		wallmodel_copy(wa->name, sizeof wa->name, wallmodel_str(a, "name"));
-		wallmodel_copy(wa->state, sizeof wa->state, wallmodel_str(a, "state"));
-		wallmodel_copy(wa->reason, sizeof wa->reason, wallmodel_str(a, "reason"));
-		wallmodel_copy(wa->call_id, sizeof wa->call_id, wallmodel_str(a, "call_id"));
+		agentjson_copy(wa->id, sizeof wa->id, id);
+		agentjson_copy(wa->name, sizeof wa->name, agentjson_str(a, "name"));
+		agentjson_copy(wa->state, sizeof wa->state, agentjson_str(a, "state"));
+		agentjson_copy(wa->reason, sizeof wa->reason, agentjson_str(a, "reason"));
+		agentjson_copy(wa->call_id, sizeof wa->call_id, agentjson_str(a, "call_id"));
 		wa->in_state_s = wallmodel_int(a, "in_state_s");
 	}
 	/* By id: a board that reshuffles every second cannot be read. */
@@ -132,12 +109,10 @@ int wallmodel_on_queues(struct wallmodel *w, const char *body, size_t len, int64
 
 int wallmodel_on_callbacks(struct wallmodel *w, const char *body, size_t len, int64_t now)
 {
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *list = json_object_get(o, "callbacks");
-	if (!json_is_array(list)) {
-		json_decref(o);
+	json_t *list;
+	json_t *o = agentjson_load_list(body, len, "callbacks", &list);
+	if (o == NULL)
 		return -EINVAL;
-	}
 	w->callbacks_open = 0;
 	w->callbacks_urgent = 0;
 	w->n_callbacks = 0;
@@ -151,17 +126,14 @@ int wallmodel_on_callbacks(struct wallmodel *w, const char *body, size_t len, in
 		if (w->n_callbacks == WALLMODEL_CALLBACKS_SHOWN)
 			continue;
 		struct wallmodel_callback *wc = &w->callbacks[w->n_callbacks++];
-		wallmodel_copy(wc->call_id, sizeof wc->call_id, wallmodel_str(c, "call_id"));
-		wallmodel_copy(wc->queue, sizeof wc->queue, wallmodel_str(c, "queue"));
+		agentjson_copy(wc->call_id, sizeof wc->call_id, agentjson_str(c, "call_id"));
+		agentjson_copy(wc->queue, sizeof wc->queue, agentjson_str(c, "queue"));
 		wc->urgent = urgent;
-		wallmodel_copy(wc->reason, sizeof wc->reason, wallmodel_str(c, "reason"));
-		wallmodel_copy(wc->state, sizeof wc->state, wallmodel_str(c, "state"));
-		wallmodel_copy(wc->agent_id, sizeof wc->agent_id, wallmodel_str(c, "agent_id"));
-		wallmodel_copy(wc->caller, sizeof wc->caller, wallmodel_str(c, "caller"));
-		int64_t at = 0;
-		if (timeutil_parse_rfc3339(wallmodel_str(c, "joined_at"), &at) != 0)
-			at = 0;
-		wc->joined_at = at;
+		agentjson_copy(wc->reason, sizeof wc->reason, agentjson_str(c, "reason"));
+		agentjson_copy(wc->state, sizeof wc->state, agentjson_str(c, "state"));
+		agentjson_copy(wc->agent_id, sizeof wc->agent_id, agentjson_str(c, "agent_id"));
+		agentjson_copy(wc->caller, sizeof wc->caller, agentjson_str(c, "caller"));
+		wc->joined_at = agentjson_time(c, "joined_at");
 	}
 	w->callbacks_at = now;
 	json_decref(o);
@@ -170,12 +142,10 @@ int wallmodel_on_callbacks(struct wallmodel *w, const char *body, size_t len, in
 
 int wallmodel_on_orders(struct wallmodel *w, const char *body, size_t len, int64_t now)
 {
-	json_t *o = json_loadb(body, len, 0, NULL);
-	json_t *list = json_object_get(o, "orders");
-	if (!json_is_array(list)) {
-		json_decref(o);
+	json_t *list;
+	json_t *o = agentjson_load_list(body, len, "orders", &list);
+	if (o == NULL)
 		return -EINVAL;
-	}
 	w->orders_known = true;
 	w->orders_overdue = json_array_size(list);
 	w->n_orders = 0;
@@ -183,14 +153,11 @@ int wallmodel_on_orders(struct wallmodel *w, const char *body, size_t len, int64
 		json_t *r = json_array_get(list, i);
 		struct wallmodel_order *wo = &w->orders[w->n_orders++];
 		wo->id = (long long)json_integer_value(json_object_get(r, "id"));
-		wallmodel_copy(wo->external_no, sizeof wo->external_no,
-			       wallmodel_str(r, "external_no"));
-		wallmodel_copy(wo->title, sizeof wo->title, wallmodel_str(r, "title"));
-		wallmodel_copy(wo->stage, sizeof wo->stage, wallmodel_str(r, "stage"));
-		int64_t due = 0;
-		if (timeutil_parse_rfc3339(wallmodel_str(r, "due"), &due) != 0)
-			due = 0;
-		wo->due = due;
+		agentjson_copy(wo->external_no, sizeof wo->external_no,
+			       agentjson_str(r, "external_no"));
+		agentjson_copy(wo->title, sizeof wo->title, agentjson_str(r, "title"));
+		agentjson_copy(wo->stage, sizeof wo->stage, agentjson_str(r, "stage"));
+		wo->due = agentjson_time(r, "due");
 	}
 	w->orders_at = now;
 	json_decref(o);
@@ -201,7 +168,7 @@ void wallmodel_failed(struct wallmodel *w, const char *detail, int64_t now)
 {
 	if (w->error[0] == '\0')
 		w->error_since = now;
-	wallmodel_copy(w->error, sizeof w->error, detail);
+	agentjson_copy(w->error, sizeof w->error, detail);
 }
 
 static void wallmodel_alert(struct wallmodel *w, enum wallmodel_alert_kind kind, const char *text)
@@ -209,7 +176,7 @@ static void wallmodel_alert(struct wallmodel *w, enum wallmodel_alert_kind kind,
 	if (w->n_alerts == WALLMODEL_ALERTS_MAX)
 		return;
 	w->alerts[w->n_alerts].kind = kind;
-	wallmodel_copy(w->alerts[w->n_alerts].text, sizeof w->alerts[w->n_alerts].text, text);
+	agentjson_copy(w->alerts[w->n_alerts].text, sizeof w->alerts[w->n_alerts].text, text);
 	w->n_alerts++;
 }
 

@@ -459,7 +459,10 @@ START_TEST(test_replay_survives_a_broker_restart)
 	ck_assert_msg(strstr(text, "hotline-sim: replayed ") != NULL, "%s", tail_of(text));
 	ck_assert_msg(strstr(text, "hotline-sim: work orders: posted 73 of 73 ") != NULL, "%s",
 		      tail_of(text));
-	ck_assert_msg(strstr(text, ", 0 retries,") == NULL,
+	/* The restart is seen by the gateway's posts (retries) or, when none was
+	 * in flight at that moment, by the agents' streams (drops). */
+	ck_assert_msg(strstr(text, ", 0 retries,") == NULL ||
+			      strstr(text, ", 0 stream drops") == NULL,
 		      "the restart went unnoticed: the replay must have finished first\n%s",
 		      tail_of(text));
 	free(text);
