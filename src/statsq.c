@@ -209,6 +209,11 @@ static const char *statsq_dim_sql(enum statsq_dim dim, const char *column)
 	return "''";
 }
 
+static bool statsq_dim_is_time(enum statsq_dim dim)
+{
+	return dim == STATSQ_MONTH || dim == STATSQ_DAY || dim == STATSQ_HOUR;
+}
+
 static bool statsq_dim_has_agent_time(enum statsq_dim dim)
 {
 	return dim == STATSQ_TOTAL || dim == STATSQ_AGENT || dim == STATSQ_CENTRE ||
@@ -282,13 +287,31 @@ static int statsq_add_agent_time(struct statsq *q, enum statsq_dim dim, struct s
 int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cells, size_t *n,
 		 char *err, size_t err_len)
 {
-	char sql[2048];
+	char sql[4096];
 	struct statsq_cell *out = NULL;
 	PGresult *r;
 	size_t rows;
 
 	*cells = NULL;
 	*n = 0;
+	const char *source = dim == STATSQ_AGENT
+				     ? (q->aggregates ? STATSQ_AGENT_CALLS_KEPT : STATSQ_AGENT_CALLS_FACTS)
+				     : (q->aggregates ? STATSQ_CALLS_KEPT : STATSQ_CALLS_FACTS);
+	char by_hour[1536];
+	if (statsq_dim_is_time(dim)) {
+		/* A local month, day or hour is computed once per UTC hour, not
+		 * once per kept row: the rows are summed by hour first. */
+		snprintf(by_hour, sizeof by_hour,
+			 "(SELECT s.centre, s.hour, sum(accepted) AS accepted,"
+			 " sum(self_service) AS self_service, sum(answered) AS answered,"
+			 " sum(answered_in_sl) AS answered_in_sl, sum(abandoned) AS abandoned,"
+			 " sum(abandoned_in_sl) AS abandoned_in_sl,"
+			 " sum(short_abandons) AS short_abandons, sum(wait_us) AS wait_us,"
+			 " sum(talk_us) AS talk_us, sum(wrap_us) AS wrap_us"
+			 " FROM %s s" STATSQ_WHERE " GROUP BY 1, 2)",
+			 source);
+		source = by_hour;
+	}
 	snprintf(sql, sizeof sql,
 		 "SELECT (%s) COLLATE \"C\" AS k, (%s) COLLATE \"C\" AS k2, sum(accepted), sum(self_service), sum(answered),"
 		 " sum(answered_in_sl), sum(abandoned), sum(abandoned_in_sl), sum(short_abandons),"
@@ -298,8 +321,7 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 		 " OR sum(short_abandons) <> 0"
 		 " ORDER BY 1, 2",
 		 statsq_dim_sql(dim, "s.agent"), dim == STATSQ_CENTRE_CATEGORY ? "s.category" : "''",
-		 dim == STATSQ_AGENT ? (q->aggregates ? STATSQ_AGENT_CALLS_KEPT : STATSQ_AGENT_CALLS_FACTS)
-				     : (q->aggregates ? STATSQ_CALLS_KEPT : STATSQ_CALLS_FACTS));
+		 source);
 	out = statsq_query_rows(q, sql, sizeof *out, &r, err, err_len);
 	if (out == NULL)
 		return -1;
@@ -449,16 +471,20 @@ int statsq_bookings_by_platform(struct statsq *q, struct statsq_platform **rows,
 int statsq_bookings_by(struct statsq *q, enum statsq_dim dim, struct statsq_booking_cell **cells,
 		       size_t *n, char *err, size_t err_len)
 {
-	char sql[1024];
+	char sql[2048];
 	struct statsq_booking_cell *out = NULL;
 	PGresult *r;
 	size_t count = 0;
 
 	*cells = NULL;
 	*n = 0;
+	/* Summed by UTC hour and channel first, as statsq_calls does: the
+	 * local key is then computed once per hour. */
 	snprintf(sql, sizeof sql,
-		 "SELECT %s, s.channel, sum(s.bookings) FROM " STATSQ_BOOKINGS_KEPT
-		 " s" STATSQ_WHERE " GROUP BY 1, 2 ORDER BY 1",
+		 "SELECT %s, s.channel, sum(s.bookings) FROM"
+		 " (SELECT s.centre, s.hour, s.channel, sum(s.bookings) AS bookings"
+		 "  FROM " STATSQ_BOOKINGS_KEPT " s" STATSQ_WHERE " GROUP BY 1, 2, 3) s"
+		 " GROUP BY 1, 2 ORDER BY 1",
 		 statsq_dim_sql(dim, "''"));
 	out = statsq_query_rows(q, sql, sizeof *out, &r, err, err_len);
 	if (out == NULL)
