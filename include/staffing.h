@@ -20,10 +20,10 @@
 
 /* Sums over the history's days, per half hour (0 = 00:00-00:30). */
 struct staffing_history {
-	int weeks;                               /* days summed (one per week) */
-	int64_t offered[STAFFING_SLOTS];         /* calls that entered a queue */
-	int64_t answered[STAFFING_SLOTS];        /* of which answered */
-	double handle_s[STAFFING_SLOTS];         /* talk + hold + wrap-up of the answered */
+	int weeks;                        /* days summed (one per week) */
+	int64_t offered[STAFFING_SLOTS];  /* calls that entered a queue */
+	int64_t answered[STAFFING_SLOTS]; /* of which answered */
+	double handle_s[STAFFING_SLOTS];  /* talk + hold + wrap-up of the answered */
 };
 
 struct staffing_params {

@@ -47,11 +47,11 @@ bool statsq_from_aggregates(const struct statsq *q);
 void statsq_kept_thresholds(const struct statsq *q, int *short_abandon_s, int *service_level_s);
 
 enum statsq_dim {
-	STATSQ_TOTAL,           /* one cell, key "" */
-	STATSQ_CATEGORY,        /* counted category (the agent's correction, else the classifier's) */
-	STATSQ_QUEUE,           /* the queue the call ended in */
-	STATSQ_AGENT,           /* the agent who answered ("" none) */
-	STATSQ_CENTRE,          /* centre code */
+	STATSQ_TOTAL,    /* one cell, key "" */
+	STATSQ_CATEGORY, /* counted category (the agent's correction, else the classifier's) */
+	STATSQ_QUEUE,    /* the queue the call ended in */
+	STATSQ_AGENT,    /* the agent who answered ("" none) */
+	STATSQ_CENTRE,   /* centre code */
 	STATSQ_CENTRE_CATEGORY, /* key centre, key2 category */
 	STATSQ_MONTH,           /* local YYYY-MM */
 	STATSQ_DAY,             /* local YYYY-MM-DD */

@@ -27,9 +27,8 @@ const char *statsreport_channel_label(int channel);
 /* Appends the definitions every export prints: what counts as accepted,
  * the time rules, the KPI definitions (kpi_describe) and where the figures
  * came from (the kept aggregates, or the raw rows and why). */
-int statsreport_add_definitions(struct report *r, struct statsq *q,
-				const struct kpi_definitions *d, const char *zone)
-	__attribute__((warn_unused_result));
+int statsreport_add_definitions(struct report *r, struct statsq *q, const struct kpi_definitions *d,
+				const char *zone) __attribute__((warn_unused_result));
 
 /* One KPI table over cells: a first column (key_header, each key shown
  * through label when not NULL), then accepted, offered, answered,
@@ -37,7 +36,8 @@ int statsreport_add_definitions(struct report *r, struct statsq *q,
  * total row. */
 int statsreport_add_kpi_table(struct report *r, const char *id, const char *title,
 			      const char *key_header, const struct statsq_cell *cells, size_t n,
-			      const struct kpi_definitions *d, const char *(*label)(const char *key))
+			      const struct kpi_definitions *d,
+			      const char *(*label)(const char *key))
 	__attribute__((warn_unused_result));
 
 /* The year report's tables and charts for a filled profile p (calls by

@@ -49,7 +49,8 @@ int staffing_plan(const struct staffing_history *h, const struct staffing_params
 		s->agents = n;
 		s->scheduled = scheduled;
 		s->wait_probability = erlang_c_probability_wait(s->traffic, n);
-		s->service_level = erlang_service_level(s->traffic, n, s->aht_s, p->answer_within_s);
+		s->service_level =
+			erlang_service_level(s->traffic, n, s->aht_s, p->answer_within_s);
 		s->asa_s = erlang_asa(s->traffic, n, s->aht_s);
 		s->occupancy = erlang_occupancy(s->traffic, n);
 	}

@@ -44,18 +44,18 @@
 /* What counts as an accepted call, in SQL and in words. Both must change together. */
 #define STATS_ACCEPTED_SQL "outcome IN ('handled', 'self_service')"
 #define STATS_DEFINITION_ACCEPTED                                                                  \
-	"accepted calls are calls whose outcome is handled (an agent took the call) or "          \
-	"self_service (the IVR answered it); abandoned calls and calls still in progress are "    \
+	"accepted calls are calls whose outcome is handled (an agent took the call) or "           \
+	"self_service (the IVR answered it); abandoned calls and calls still in progress are "     \
 	"not accepted calls; a call counts under the category its agent set at wrap-up, if any, "  \
 	"else the classifier's"
 #define STATS_DEFINITION_TIME                                                                      \
-	"a call belongs to the local date and hour at which it was offered (offered_at), in the " \
+	"a call belongs to the local date and hour at which it was offered (offered_at), in the "  \
 	"time zone"
 #define STATS_DEFINITION_PROVINCE                                                                  \
-	"province.by_centre lists every centre with accepted calls in the year (and the own "     \
+	"province.by_centre lists every centre with accepted calls in the year (and the own "      \
 	"centre always), by calls descending, then code"
 #define STATS_DEFINITION_WORK_ORDERS_TABLE                                                         \
-	"12345 work orders are counted from table work_orders by source, by the local date they " \
+	"12345 work orders are counted from table work_orders by source, by the local date they "  \
 	"were received (received_at)"
 #define STATS_DEFINITION_WORK_ORDERS_NONE                                                          \
 	"12345 work orders are 0: this database has no work_orders table"
@@ -198,13 +198,9 @@ static void stats_format_date(long z, char *out, size_t len)
 		 (int)(d % 100));
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* Arguments                                                                 */
 /* ------------------------------------------------------------------------ */
-
-
-
 
 /* "calls,province" -> a profile_section mask. */
 static int stats_parse_sections(const char *list, unsigned *out)
@@ -454,7 +450,8 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 			return 1;
 		default:
 			if (optopt != 0)
-				fprintf(stderr, "hotline-stats: option -%c: unknown or missing its value\n",
+				fprintf(stderr,
+					"hotline-stats: option -%c: unknown or missing its value\n",
 					optopt);
 			else
 				fprintf(stderr,
@@ -471,7 +468,8 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 	o->command = argv[optind++];
 	while (optind < argc) {
 		if (o->n_positional == 2) {
-			fprintf(stderr, "hotline-stats: unexpected argument \"%s\"\n", argv[optind]);
+			fprintf(stderr, "hotline-stats: unexpected argument \"%s\"\n",
+				argv[optind]);
 			return -1;
 		}
 		o->positional[o->n_positional++] = argv[optind++];
@@ -509,14 +507,14 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 	NOT_FOR(!is_compare && o->sections, "--sections");
 	NOT_FOR(!is_day && yellow_text, "--yellow-hours");
 	NOT_FOR(!is_year && o->recompute, "--recompute");
-	NOT_FOR(is_compare && (o->config || short_text || sl_text || variant_text),
-		"a KPI option");
+	NOT_FOR(is_compare && (o->config || short_text || sl_text || variant_text), "a KPI option");
 	NOT_FOR(!is_staffing && (weeks_text || target_text || shrinkage_text || occupancy_text),
 		"a staffing option");
 #undef NOT_FOR
 	if (is_compare) {
 		if (o->n_positional != 2) {
-			fprintf(stderr, "hotline-stats: compare needs EXPECTED.yaml and ACTUAL.yaml\n");
+			fprintf(stderr,
+				"hotline-stats: compare needs EXPECTED.yaml and ACTUAL.yaml\n");
 			return -1;
 		}
 		return 0;
@@ -541,13 +539,15 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 	}
 	if (short_text != NULL &&
 	    stats_parse_int(short_text, 0, KPI_THRESHOLD_MAX_S, &o->kpi.short_abandon_s) != 0) {
-		fprintf(stderr, "hotline-stats: --short-abandon \"%s\": whole seconds from 0 to %d\n",
+		fprintf(stderr,
+			"hotline-stats: --short-abandon \"%s\": whole seconds from 0 to %d\n",
 			short_text, KPI_THRESHOLD_MAX_S);
 		return -1;
 	}
 	if (sl_text != NULL &&
 	    stats_parse_int(sl_text, 0, KPI_THRESHOLD_MAX_S, &o->kpi.service_level_s) != 0) {
-		fprintf(stderr, "hotline-stats: --service-level \"%s\": whole seconds from 0 to %d\n",
+		fprintf(stderr,
+			"hotline-stats: --service-level \"%s\": whole seconds from 0 to %d\n",
 			sl_text, KPI_THRESHOLD_MAX_S);
 		return -1;
 	}
@@ -588,8 +588,9 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		formats = "profile,json,csv,xlsx,html";
 	} else if (is_staffing) {
 		if (o->date == NULL || stats_parse_date(o->date) != 0) {
-			fprintf(stderr, "hotline-stats: staffing needs --date YYYY-MM-DD (the day to "
-					"plan)\n");
+			fprintf(stderr,
+				"hotline-stats: staffing needs --date YYYY-MM-DD (the day to "
+				"plan)\n");
 			return -1;
 		}
 		if (o->centre == NULL) {
@@ -614,7 +615,8 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		if (occupancy_text != NULL &&
 		    (stats_parse_fraction(occupancy_text, 0, 1.0000001, &o->max_occupancy) != 0 ||
 		     o->max_occupancy <= 0)) {
-			fprintf(stderr, "hotline-stats: --max-occupancy \"%s\": a fraction in (0, 1]\n",
+			fprintf(stderr,
+				"hotline-stats: --max-occupancy \"%s\": a fraction in (0, 1]\n",
 				occupancy_text);
 			return -1;
 		}
@@ -624,12 +626,14 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 	} else {
 		long from_days, to_days;
 		if (o->date != NULL && (o->from != NULL || o->to != NULL)) {
-			fprintf(stderr, "hotline-stats: day takes --date or --from and --to, not both\n");
+			fprintf(stderr,
+				"hotline-stats: day takes --date or --from and --to, not both\n");
 			return -1;
 		}
 		if (o->date == NULL && (o->from == NULL || o->to == NULL)) {
-			fprintf(stderr, "hotline-stats: day needs --date YYYY-MM-DD, or --from and --to "
-					"(a real date, 1970 or later)\n");
+			fprintf(stderr,
+				"hotline-stats: day needs --date YYYY-MM-DD, or --from and --to "
+				"(a real date, 1970 or later)\n");
 			return -1;
 		}
 		if (o->date != NULL && stats_parse_date(o->date) != 0) {
@@ -640,19 +644,22 @@ static int stats_parse_args(int argc, char **argv, struct stats_options *o)
 		if (o->date == NULL) {
 			if (stats_parse_date_days(o->from, &from_days) != 0 ||
 			    stats_parse_date_days(o->to, &to_days) != 0) {
-				fprintf(stderr, "hotline-stats: --from and --to are dates YYYY-MM-DD "
-						"(1970 or later)\n");
+				fprintf(stderr,
+					"hotline-stats: --from and --to are dates YYYY-MM-DD "
+					"(1970 or later)\n");
 				return -1;
 			}
 			if (to_days < from_days || to_days - from_days > 3660) {
-				fprintf(stderr, "hotline-stats: --to %s must be on or after --from %s, "
-						"at most ten years later\n",
+				fprintf(stderr,
+					"hotline-stats: --to %s must be on or after --from %s, "
+					"at most ten years later\n",
 					o->to, o->from);
 				return -1;
 			}
 			stats_format_date(to_days + 1, o->to_exclusive, sizeof o->to_exclusive);
 			if (yellow_text != NULL) {
-				fprintf(stderr, "hotline-stats: --yellow-hours is for one --date\n");
+				fprintf(stderr,
+					"hotline-stats: --yellow-hours is for one --date\n");
 				return -1;
 			}
 		}
@@ -748,7 +755,6 @@ static int stats_close_output(const struct stats_options *o, FILE *f, const char
 	return 0;
 }
 
-
 /* Writes text as "# "-prefixed comment lines (one per line of text). */
 static void stats_comment(FILE *f, const char *text)
 {
@@ -781,7 +787,8 @@ static int stats_read_centre(PGconn *conn, const char *code, char **name, char *
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) != 1) {
-		snprintf(err, err_len, "unknown centre \"%s\" (no such code in table centres)", code);
+		snprintf(err, err_len, "unknown centre \"%s\" (no such code in table centres)",
+			 code);
 		PQclear(r);
 		return -1;
 	}
@@ -798,7 +805,7 @@ static int stats_read_centre(PGconn *conn, const char *code, char **name, char *
 /* The local year [Y-01-01 00:00, Y+1-01-01 00:00) in zone $2, as bounds on a
  * timestamp column; written so that an index on the column serves it. */
 #define STATS_YEAR_RANGE(column)                                                                   \
-	column " >= (make_timestamp($1::int, 1, 1, 0, 0, 0) AT TIME ZONE $2) AND " column           \
+	column " >= (make_timestamp($1::int, 1, 1, 0, 0, 0) AT TIME ZONE $2) AND " column          \
 	       " < (make_timestamp($1::int + 1, 1, 1, 0, 0, 0) AT TIME ZONE $2)"
 
 static int stats_compare_centres(const void *a, const void *b)
@@ -808,7 +815,6 @@ static int stats_compare_centres(const void *a, const void *b)
 		return x->calls > y->calls ? -1 : 1;
 	return strcmp(x->code, y->code);
 }
-
 
 /* Which of the n columns names table has: has[i] for names[i], all false
  * when there is no such table (a database older than its migration). */
@@ -851,14 +857,15 @@ static int stats_year_work_orders(PGconn *conn, const struct stats_options *o, c
 
 	const char *params[3] = {year, o->zone, o->centre};
 	if (has[2])
-		r = db_exec(conn,
-			    "SELECT source, count(*) FROM work_orders WHERE centre = $3 AND "
-			    STATS_YEAR_RANGE("received_at") " GROUP BY source",
-			    3, params, err, err_len);
+		r = db_exec(
+			conn,
+			"SELECT source, count(*) FROM work_orders WHERE centre = $3 AND " STATS_YEAR_RANGE(
+				"received_at") " GROUP BY source",
+			3, params, err, err_len);
 	else
 		r = db_exec(conn,
-			    "SELECT source, count(*) FROM work_orders WHERE "
-			    STATS_YEAR_RANGE("received_at") " GROUP BY source",
+			    "SELECT source, count(*) FROM work_orders WHERE " STATS_YEAR_RANGE(
+				    "received_at") " GROUP BY source",
 			    2, params, err, err_len);
 	if (r == NULL)
 		return -1;
@@ -887,8 +894,8 @@ static void stats_year_definitions(FILE *f, const struct stats_options *o, bool 
 	stats_comment(f, "  " STATS_DEFINITION_ACCEPTED ";");
 	fprintf(f, "#   " STATS_DEFINITION_TIME " %s;\n", o->zone);
 	stats_comment(f, "  " STATS_DEFINITION_PROVINCE ";");
-	stats_comment(f, work_orders_table ? "  " STATS_DEFINITION_WORK_ORDERS_TABLE "."
-					   : "  " STATS_DEFINITION_WORK_ORDERS_NONE ".");
+	stats_comment(f, work_orders_table ? "  " STATS_DEFINITION_WORK_ORDERS_TABLE "." :
+					     "  " STATS_DEFINITION_WORK_ORDERS_NONE ".");
 }
 
 static json_t *stats_json_definitions(const struct stats_options *o, const char *work_orders)
@@ -908,7 +915,6 @@ static json_t *stats_json_definitions(const struct stats_options *o, const char 
 	return d;
 }
 
-
 static json_t *stats_report_json(const struct report *r);
 
 /* Adds the report's tables to root ("tables") and its definitions to
@@ -920,9 +926,9 @@ static int stats_json_add_report(json_t *root, json_t *definitions, const struct
 		return -1;
 	json_t *tables = json_object_get(j, "tables"), *defs = json_object_get(j, "definitions");
 	int rc = tables && defs && json_object_set(root, "tables", tables) == 0 &&
-			 json_object_set(definitions, "report", defs) == 0
-		 ? 0
-		 : -1;
+				 json_object_set(definitions, "report", defs) == 0 ?
+			 0 :
+			 -1;
 	json_decref(j);
 	return rc;
 }
@@ -935,9 +941,9 @@ static int stats_write_year_json(FILE *f, const struct stats_options *o, const s
 
 	if (root == NULL)
 		return -1;
-	json_t *definitions = stats_json_definitions(
-		o, work_orders_table ? STATS_DEFINITION_WORK_ORDERS_TABLE
-				     : STATS_DEFINITION_WORK_ORDERS_NONE);
+	json_t *definitions = stats_json_definitions(o, work_orders_table ?
+								STATS_DEFINITION_WORK_ORDERS_TABLE :
+								STATS_DEFINITION_WORK_ORDERS_NONE);
 	/* json_object_set_new takes the value even when it fails. */
 	if (definitions == NULL) {
 		json_decref(root);
@@ -963,7 +969,6 @@ static int stats_write_year_json(FILE *f, const struct stats_options *o, const s
 	return rc;
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* day                                                                       */
 /* ------------------------------------------------------------------------ */
@@ -982,18 +987,17 @@ static int stats_day_query(PGconn *conn, const struct stats_options *o, struct s
 			   char *err, size_t err_len)
 {
 	const char *params[3] = {o->date, o->zone, o->centre};
-	PGresult *r = db_exec(
-		conn,
-		"SELECT extract(hour FROM offered_at AT TIME ZONE $2)::int,"
-		" coalesce(corrected_category, category),"
-		" count(*) FILTER (WHERE " STATS_ACCEPTED_SQL "),"
-		" count(*) FILTER (WHERE outcome = 'abandoned')"
-		" FROM calls"
-		" WHERE offered_at >= ($1::date::timestamp AT TIME ZONE $2)"
-		" AND offered_at < (($1::date + 1)::timestamp AT TIME ZONE $2)"
-		" AND ($3::text IS NULL OR centre = $3)"
-		" GROUP BY 1, 2",
-		3, params, err, err_len);
+	PGresult *r = db_exec(conn,
+			      "SELECT extract(hour FROM offered_at AT TIME ZONE $2)::int,"
+			      " coalesce(corrected_category, category),"
+			      " count(*) FILTER (WHERE " STATS_ACCEPTED_SQL "),"
+			      " count(*) FILTER (WHERE outcome = 'abandoned')"
+			      " FROM calls"
+			      " WHERE offered_at >= ($1::date::timestamp AT TIME ZONE $2)"
+			      " AND offered_at < (($1::date + 1)::timestamp AT TIME ZONE $2)"
+			      " AND ($3::text IS NULL OR centre = $3)"
+			      " GROUP BY 1, 2",
+			      3, params, err, err_len);
 
 	if (r == NULL)
 		return -1;
@@ -1172,7 +1176,6 @@ static void stats_write_day_orders_text(FILE *f, const struct stats_options *o,
 	fputc('\n', f);
 }
 
-
 /* {"as_of", "yellow_hours", "open", "overdue", "near_due", "orders": [...]},
  * or null when the database has no work_orders table. */
 static json_t *stats_day_orders_json(const struct stats_options *o,
@@ -1236,7 +1239,6 @@ static void stats_write_day_text(FILE *f, const struct stats_options *o, const s
 		" %s;\n  " STATS_DEFINITION_ABANDONED ";\n  %s.\n",
 		o->zone, stats_day_orders_definition(w));
 }
-
 
 static int stats_write_day_json(FILE *f, const struct stats_options *o, const struct stats_day *d,
 				const struct stats_day_orders *w, const struct report *report)
@@ -1358,7 +1360,8 @@ static void stats_write_report_text(FILE *f, const struct report *r, bool defini
 			width[c] = stats_text_width(tb->headers[c]);
 		for (size_t row = 0; row < tb->n_rows; row++)
 			for (size_t c = 0; c < nc; c++) {
-				stats_cell_text(&tb->cells[row * tb->n_columns + c], buf, sizeof buf);
+				stats_cell_text(&tb->cells[row * tb->n_columns + c], buf,
+						sizeof buf);
 				int w = stats_text_width(buf);
 				if (w > width[c])
 					width[c] = w;
@@ -1447,8 +1450,8 @@ static int stats_write_report(const struct stats_options *o, const struct report
 	}
 	if (written != 0)
 		fprintf(stderr, "hotline-stats: writing the %s export failed\n", o->format);
-	return stats_close_output(o, f, tmp, written == 0) == 0 && written == 0 ? STATS_EXIT_OK
-										: STATS_EXIT_ERROR;
+	return stats_close_output(o, f, tmp, written == 0) == 0 && written == 0 ? STATS_EXIT_OK :
+										  STATS_EXIT_ERROR;
 }
 
 static void stats_now(char *buf, size_t len)
@@ -1511,8 +1514,8 @@ static int stats_recompute(struct statsq *q, const char *what)
 			what, t->table, t->keys, t->facts, t->only_kept, t->only_facts);
 	}
 	fprintf(stderr, "hotline-stats: recompute %s: %s\n", what,
-		check.agree ? "the kept statistics agree with the raw rows"
-			    : "THE KEPT STATISTICS DIFFER FROM THE RAW ROWS");
+		check.agree ? "the kept statistics agree with the raw rows" :
+			      "THE KEPT STATISTICS DIFFER FROM THE RAW ROWS");
 	return check.agree ? STATS_EXIT_OK : STATS_EXIT_DIFFERENT;
 }
 
@@ -1737,8 +1740,8 @@ static int stats_day_hour_table(struct report *r, const struct stats_day *d)
 	}
 	headers[CATEGORY_COUNT + 1] = "合计";
 	keys[CATEGORY_COUNT + 1] = "total";
-	struct report_table *t = report_add_table(r, "calls_by_hour", "来电受理（按时段、类别）", NULL,
-						  CATEGORY_COUNT + 2, headers, keys);
+	struct report_table *t = report_add_table(r, "calls_by_hour", "来电受理（按时段、类别）",
+						  NULL, CATEGORY_COUNT + 2, headers, keys);
 	if (t == NULL)
 		return -ENOMEM;
 	for (int h = 0; h <= 24; h++) {
@@ -1748,8 +1751,10 @@ static int stats_day_hour_table(struct report *r, const struct stats_day *d)
 		if (row == NULL || report_cell_set_text(&row[0], h == 24 ? "合计" : label) != 0)
 			return -ENOMEM;
 		for (int c = 0; c < CATEGORY_COUNT; c++)
-			report_cell_set_int(&row[c + 1], h == 24 ? d->by_category[c] : d->by_hour[h][c]);
-		report_cell_set_int(&row[CATEGORY_COUNT + 1], h == 24 ? d->total : d->hour_total[h]);
+			report_cell_set_int(&row[c + 1],
+					    h == 24 ? d->by_category[c] : d->by_hour[h][c]);
+		report_cell_set_int(&row[CATEGORY_COUNT + 1],
+				    h == 24 ? d->total : d->hour_total[h]);
 	}
 	t->last_row_is_total = true;
 	return 0;
@@ -1759,13 +1764,14 @@ static int stats_day_hour_table(struct report *r, const struct stats_day *d)
 static int stats_day_orders_table(struct report *r, const struct stats_options *o,
 				  const struct stats_day_orders *w)
 {
-	static const char *const headers[] = {"编号", "中心", "来源",   "工单号",  "阶段",
-					      "类别", "紧急", "到期",   "状态",    "距到期（分钟）"};
-	static const char *const keys[] = {"id",       "centre", "source", "external_no", "stage",
-					   "category", "urgent", "due",    "status",      "minutes_to_due"};
-	static const int columns[] = {STATS_DUE_ID,          STATS_DUE_CENTRE,  STATS_DUE_SOURCE,
-				      STATS_DUE_EXTERNAL_NO, STATS_DUE_STAGE,   STATS_DUE_CATEGORY,
-				      STATS_DUE_URGENT,      STATS_DUE_DUE,     STATS_DUE_STATUS};
+	static const char *const headers[] = {"编号", "中心", "来源", "工单号", "阶段",
+					      "类别", "紧急", "到期", "状态",   "距到期（分钟）"};
+	static const char *const keys[] = {"id",     "centre",        "source", "external_no",
+					   "stage",  "category",      "urgent", "due",
+					   "status", "minutes_to_due"};
+	static const int columns[] = {STATS_DUE_ID,          STATS_DUE_CENTRE, STATS_DUE_SOURCE,
+				      STATS_DUE_EXTERNAL_NO, STATS_DUE_STAGE,  STATS_DUE_CATEGORY,
+				      STATS_DUE_URGENT,      STATS_DUE_DUE,    STATS_DUE_STATUS};
 	struct report_table *t = report_add_table(r, "work_orders_due", "12345工单：超期与临期",
 						  NULL, 10, headers, keys);
 	char summary[256];
@@ -1788,7 +1794,8 @@ static int stats_day_orders_table(struct report *r, const struct stats_options *
 			if (report_cell_set_text(&row[c], v) != 0)
 				return -ENOMEM;
 		}
-		report_cell_set_int(&row[9], stats_count(PQgetvalue(w->rows, i, STATS_DUE_MINUTES)));
+		report_cell_set_int(&row[9],
+				    stats_count(PQgetvalue(w->rows, i, STATS_DUE_MINUTES)));
 	}
 	return 0;
 }
@@ -1954,8 +1961,8 @@ static int stats_run_staffing(PGconn *conn, const struct stats_options *o)
 	int bad = staffing_plan(&h, &params, plan);
 	if (bad != 0) {
 		fprintf(stderr, "hotline-stats: staffing %s: %s\n", o->date,
-			bad == -ERANGE ? "the forecast traffic is beyond what Erlang C can staff"
-				       : "invalid staffing parameters");
+			bad == -ERANGE ? "the forecast traffic is beyond what Erlang C can staff" :
+					 "invalid staffing parameters");
 		goto out;
 	}
 	snprintf(title, sizeof title, "%s 12320 排班建议 %s", name, o->date);
@@ -1983,14 +1990,12 @@ static int stats_run_staffing(PGconn *conn, const struct stats_options *o)
 		 o->target_sl * 100, o->kpi.service_level_s, o->max_occupancy * 100, o->shrinkage);
 	if (report_add_definition(r, text) != 0)
 		goto oom;
-	const char *headers[] = {"时段",      "预测来电", "AHT (秒)",  "话务量 (Erlang)",
-				 "在线坐席",  "服务水平", "ASA (秒)",  "占用率",
-				 "排班人数"};
-	const char *keys[] = {"slot",      "calls",         "aht_s",     "traffic_erlangs",
-			      "agents",    "service_level", "asa_s",     "occupancy",
-			      "scheduled"};
-	struct report_table *t = report_add_table(r, "staffing", "排班建议（每半小时）", NULL, 9,
-						  headers, keys);
+	const char *headers[] = {"时段",     "预测来电", "AHT (秒)", "话务量 (Erlang)", "在线坐席",
+				 "服务水平", "ASA (秒)", "占用率",   "排班人数"};
+	const char *keys[] = {"slot",          "calls", "aht_s",     "traffic_erlangs", "agents",
+			      "service_level", "asa_s", "occupancy", "scheduled"};
+	struct report_table *t =
+		report_add_table(r, "staffing", "排班建议（每半小时）", NULL, 9, headers, keys);
 	double calls = 0, agent_hours = 0, scheduled_hours = 0;
 	int peak = 0;
 	if (t == NULL)
@@ -2061,8 +2066,8 @@ static int stats_run_rebuild(PGconn *conn, const struct stats_options *o)
 		r = db_exec(conn, "BEGIN", 0, NULL, err, sizeof err);
 		if (r != NULL) {
 			PQclear(r);
-			r = db_exec(conn, "SELECT hotline_stats_rebuild($1::int, $2::int)", 2, params,
-				    err, sizeof err);
+			r = db_exec(conn, "SELECT hotline_stats_rebuild($1::int, $2::int)", 2,
+				    params, err, sizeof err);
 		}
 		if (r != NULL) {
 			PQclear(r);

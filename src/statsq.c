@@ -50,7 +50,7 @@ struct statsq {
 
 static PGresult *statsq_exec(struct statsq *q, const char *sql, char *err, size_t err_len)
 {
-	const char *params[6] = {q->from, q->to, q->zone, q->all_centres ? NULL : q->centre,
+	const char *params[6] = {q->from,    q->to,  q->zone, q->all_centres ? NULL : q->centre,
 				 q->short_s, q->sl_s};
 	return db_exec(q->conn, sql, 6, params, err, err_len);
 }
@@ -139,7 +139,8 @@ int statsq_open(PGconn *conn, const struct statsq_scope *scope, struct statsq **
 	if (r == NULL)
 		goto fail;
 	if (PQntuples(r) != 1) {
-		snprintf(err, err_len, "table stats_settings has no row: run hotline-admin migrate");
+		snprintf(err, err_len,
+			 "table stats_settings has no row: run hotline-admin migrate");
 		goto fail;
 	}
 	q->kept_short_s = atoi(PQgetvalue(r, 0, 0));
@@ -294,9 +295,10 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 
 	*cells = NULL;
 	*n = 0;
-	const char *source = dim == STATSQ_AGENT
-				     ? (q->aggregates ? STATSQ_AGENT_CALLS_KEPT : STATSQ_AGENT_CALLS_FACTS)
-				     : (q->aggregates ? STATSQ_CALLS_KEPT : STATSQ_CALLS_FACTS);
+	const char *source =
+		dim == STATSQ_AGENT ?
+			(q->aggregates ? STATSQ_AGENT_CALLS_KEPT : STATSQ_AGENT_CALLS_FACTS) :
+			(q->aggregates ? STATSQ_CALLS_KEPT : STATSQ_CALLS_FACTS);
 	char by_hour[1536];
 	if (statsq_dim_is_time(dim)) {
 		/* A local month, day or hour is computed once per UTC hour, not
@@ -312,16 +314,17 @@ int statsq_calls(struct statsq *q, enum statsq_dim dim, struct statsq_cell **cel
 			 source);
 		source = by_hour;
 	}
-	snprintf(sql, sizeof sql,
-		 "SELECT (%s) COLLATE \"C\" AS k, (%s) COLLATE \"C\" AS k2, sum(accepted), sum(self_service), sum(answered),"
-		 " sum(answered_in_sl), sum(abandoned), sum(abandoned_in_sl), sum(short_abandons),"
-		 " sum(wait_us), sum(talk_us), sum(wrap_us)"
-		 " FROM %s s" STATSQ_WHERE " GROUP BY 1, 2"
-		 " HAVING sum(accepted) <> 0 OR sum(answered) <> 0 OR sum(abandoned) <> 0"
-		 " OR sum(short_abandons) <> 0"
-		 " ORDER BY 1, 2",
-		 statsq_dim_sql(dim, "s.agent"), dim == STATSQ_CENTRE_CATEGORY ? "s.category" : "''",
-		 source);
+	snprintf(
+		sql, sizeof sql,
+		"SELECT (%s) COLLATE \"C\" AS k, (%s) COLLATE \"C\" AS k2, sum(accepted), sum(self_service), sum(answered),"
+		" sum(answered_in_sl), sum(abandoned), sum(abandoned_in_sl), sum(short_abandons),"
+		" sum(wait_us), sum(talk_us), sum(wrap_us)"
+		" FROM %s s" STATSQ_WHERE " GROUP BY 1, 2"
+		" HAVING sum(accepted) <> 0 OR sum(answered) <> 0 OR sum(abandoned) <> 0"
+		" OR sum(short_abandons) <> 0"
+		" ORDER BY 1, 2",
+		statsq_dim_sql(dim, "s.agent"), dim == STATSQ_CENTRE_CATEGORY ? "s.category" : "''",
+		source);
 	out = statsq_query_rows(q, sql, sizeof *out, &r, err, err_len);
 	if (out == NULL)
 		return -1;
@@ -414,7 +417,8 @@ int statsq_bookings_by_hospital(struct statsq *q, struct statsq_hospital **rows,
 		const char *code = PQgetvalue(r, i, 0);
 		if (count == 0 || strcmp(out[count - 1].code, code) != 0) {
 			snprintf(out[count].code, sizeof out[count].code, "%s", code);
-			snprintf(out[count].name, sizeof out[count].name, "%s", PQgetvalue(r, i, 1));
+			snprintf(out[count].name, sizeof out[count].name, "%s",
+				 PQgetvalue(r, i, 1));
 			count++;
 		}
 		statsq_add_channel(out[count - 1].by_channel, &out[count - 1].all,
@@ -539,8 +543,7 @@ int statsq_has_booking_reference(struct statsq *q, bool *hospitals, bool *platfo
  * all-zero groups dropped) with the same figures counted from the facts. */
 static int statsq_check_table(struct statsq *q, struct statsq_check_table *t, const char *key,
 			      const char *sums, const char *nonzero, const char *kept,
-			      const char *facts, const char *facts_count, char *err,
-			      size_t err_len)
+			      const char *facts, const char *facts_count, char *err, size_t err_len)
 {
 	char sql[4096];
 
@@ -592,8 +595,8 @@ int statsq_recompute(struct statsq *q, struct statsq_check *out, char *err, size
 	out->tables[2].table = "stats_bookings";
 	out->tables[3].table = "stats_agent_time";
 	int rc = statsq_check_table(q, &out->tables[0], "s.centre, s.hour, s.category, s.queue",
-				    calls_sums, calls_nonzero, STATSQ_CALLS_KEPT, STATSQ_CALLS_FACTS,
-				    calls_count, err, err_len);
+				    calls_sums, calls_nonzero, STATSQ_CALLS_KEPT,
+				    STATSQ_CALLS_FACTS, calls_count, err, err_len);
 	if (rc == 0)
 		rc = statsq_check_table(q, &out->tables[1], "s.centre, s.hour, s.agent", calls_sums,
 					calls_nonzero, STATSQ_AGENT_CALLS_KEPT,

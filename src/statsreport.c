@@ -16,30 +16,30 @@
 #include "category.h"
 
 #define STATSREPORT_DEFINITION_ACCEPTED                                                            \
-	"受理量 (accepted calls): calls whose outcome is handled (an agent took the call) or "      \
+	"受理量 (accepted calls): calls whose outcome is handled (an agent took the call) or "  \
 	"self_service (the IVR answered it); abandoned calls and calls still in progress are not " \
-	"accepted. A call counts under the category its agent set at wrap-up, if any, else the "  \
+	"accepted. A call counts under the category its agent set at wrap-up, if any, else the "   \
 	"classifier's."
-#define STATSREPORT_DEFINITION_BOOKINGS                                                            \
-	"预约量 (bookings): every booking made in the period, by the moment it was made "           \
+#define STATSREPORT_DEFINITION_BOOKINGS                                                                       \
+	"预约量 (bookings): every booking made in the period, by the moment it was made "                  \
 	"(booked_at), whatever its visit date; channels: 12320在线预约 online_12320, 电话预约 phone " \
-	"(made in a call by an agent or the IVR), 诊间预约 clinic, 第三方 third_party. Platforms "  \
+	"(made in a call by an agent or the IVR), 诊间预约 clinic, 第三方 third_party. Platforms "     \
 	"count the online and third-party bookings whose sender named a platform."
-#define STATSREPORT_DEFINITION_WORK_ORDERS                                                         \
-	"12345工单: work orders counted by source (city_12345, province_12345) by the local date "  \
+#define STATSREPORT_DEFINITION_WORK_ORDERS                                                           \
+	"12345工单: work orders counted by source (city_12345, province_12345) by the local date " \
 	"they were received."
 
 static const struct {
 	const char *name;
 	const char *label;
 } statsreport_categories[] = {
-	{"consultation", "咨询"},          {"complaint", "投诉"},         {"booking", "预约挂号"},
-	{"expert_qa", "专家答疑"},         {"crisis", "心理危机干预"},     {"survey", "满意度调查"},
+	{"consultation", "咨询"},         {"complaint", "投诉"},      {"booking", "预约挂号"},
+	{"expert_qa", "专家答疑"},        {"crisis", "心理危机干预"}, {"survey", "满意度调查"},
 	{"ivr_self_service", "自助语音"}, {"other", "其他"},
 };
 
-static const char *const statsreport_channels[PROFILE_CHANNEL_COUNT] = {
-	"12320在线预约", "电话预约", "诊间预约", "第三方"};
+static const char *const statsreport_channels[PROFILE_CHANNEL_COUNT] = {"12320在线预约", "电话预约",
+									"诊间预约", "第三方"};
 
 const char *statsreport_category_label(const char *name)
 {
@@ -66,8 +66,8 @@ static const char *statsreport_hour_label(const char *key)
 	return buf;
 }
 
-int statsreport_add_definitions(struct report *r, struct statsq *q,
-				const struct kpi_definitions *d, const char *zone)
+int statsreport_add_definitions(struct report *r, struct statsq *q, const struct kpi_definitions *d,
+				const char *zone)
 {
 	char text[KPI_DESCRIBE_MAX + 2048], kpi[KPI_DESCRIBE_MAX];
 	int kept_short, kept_sl;
@@ -84,30 +84,33 @@ int statsreport_add_definitions(struct report *r, struct statsq *q,
 	    report_add_definition(r, STATSREPORT_DEFINITION_BOOKINGS) != 0 ||
 	    report_add_definition(r, STATSREPORT_DEFINITION_WORK_ORDERS) != 0)
 		return -ENOMEM;
-	snprintf(text, sizeof text,
-		 "Service KPIs (queued calls: handled or abandoned; the IVR's calls are not "
-		 "queued): %s Wrap-up is the agent's time in wrap-up for the call (from the state log, until "
-		 "the next state or the posted wrap-up; 0 when none was posted); "
-		 "hold is not reported by the gateway and counts 0. Occupancy: the agents' time "
-		 "on calls and in wrap-up over their time ready, offered, on calls or in wrap-up "
-		 "(not ready is a pause, outside both); each stretch of time counts whole in the "
-		 "hour it began, so occupancy by hour is approximate (by day, month and agent it is "
-		 "close). It is given where agents' time belongs to the row (totals, agents, "
-		 "months, days, hours), not per category or queue.",
-		 kpi);
+	snprintf(
+		text, sizeof text,
+		"Service KPIs (queued calls: handled or abandoned; the IVR's calls are not "
+		"queued): %s Wrap-up is the agent's time in wrap-up for the call (from the state log, until "
+		"the next state or the posted wrap-up; 0 when none was posted); "
+		"hold is not reported by the gateway and counts 0. Occupancy: the agents' time "
+		"on calls and in wrap-up over their time ready, offered, on calls or in wrap-up "
+		"(not ready is a pause, outside both); each stretch of time counts whole in the "
+		"hour it began, so occupancy by hour is approximate (by day, month and agent it is "
+		"close). It is given where agents' time belongs to the row (totals, agents, "
+		"months, days, hours), not per category or queue.",
+		kpi);
 	if (report_add_definition(r, text) != 0)
 		return -ENOMEM;
 	if (statsq_from_aggregates(q))
-		snprintf(text, sizeof text,
-			 "Source: the statistics PostgreSQL keeps per hour in the same transactions "
-			 "as the calls and bookings (tables stats_*), thresholds %d s and %d s.",
-			 kept_short, kept_sl);
+		snprintf(
+			text, sizeof text,
+			"Source: the statistics PostgreSQL keeps per hour in the same transactions "
+			"as the calls and bookings (tables stats_*), thresholds %d s and %d s.",
+			kept_short, kept_sl);
 	else
-		snprintf(text, sizeof text,
-			 "Source: the call figures were counted from the raw call rows, because the "
-			 "kept statistics sort calls by other thresholds (short abandon %d s, service "
-			 "level %d s); hotline-stats rebuild applies new thresholds to them.",
-			 kept_short, kept_sl);
+		snprintf(
+			text, sizeof text,
+			"Source: the call figures were counted from the raw call rows, because the "
+			"kept statistics sort calls by other thresholds (short abandon %d s, service "
+			"level %d s); hotline-stats rebuild applies new thresholds to them.",
+			kept_short, kept_sl);
 	return report_add_definition(r, text) != 0 ? -ENOMEM : 0;
 }
 
@@ -136,15 +139,17 @@ static int statsreport_kpi_cells(struct report_cell *row, int64_t accepted,
 
 int statsreport_add_kpi_table(struct report *r, const char *id, const char *title,
 			      const char *key_header, const struct statsq_cell *cells, size_t n,
-			      const struct kpi_definitions *d, const char *(*label)(const char *key))
+			      const struct kpi_definitions *d,
+			      const char *(*label)(const char *key))
 {
-	const char *headers[] = {key_header,   "受理量",          "进入队列 (offered)",
-				 "接通 (answered)", "放弃 (abandoned)", "短时放弃",
-				 "平均应答 ASA (秒)", "服务水平 SL",      "平均处理 AHT (秒)",
-				 "占用率"};
-	const char *keys[] = {"key",      "accepted", "offered",       "answered",
-			      "abandoned", "short_abandons", "asa_s", "service_level",
-			      "aht_s",    "occupancy"};
+	const char *headers[] = {key_header,           "受理量",
+				 "进入队列 (offered)", "接通 (answered)",
+				 "放弃 (abandoned)",   "短时放弃",
+				 "平均应答 ASA (秒)",  "服务水平 SL",
+				 "平均处理 AHT (秒)",  "占用率"};
+	const char *keys[] = {"key",       "accepted",       "offered", "answered",
+			      "abandoned", "short_abandons", "asa_s",   "service_level",
+			      "aht_s",     "occupancy"};
 	struct report_table *t = report_add_table(r, id, title, NULL, 10, headers, keys);
 	struct kpi_totals total;
 	int64_t accepted = 0;
@@ -220,13 +225,18 @@ static int statsreport_total_row(struct report_table *t, bool ranked, int64_t to
  * 2019年度预约挂号服务统计表). */
 static int statsreport_hospitals(struct report *r, const struct profile *p)
 {
-	const char *headers[] = {"排名",     "医院",     statsreport_channels[0], statsreport_channels[1],
-				 statsreport_channels[2], statsreport_channels[3], "合计"};
-	const char *keys[] = {"rank", "hospital", "online_12320", "phone", "clinic", "third_party",
-			      "all"};
-	struct report_table *t =
-		report_add_table(r, "bookings_by_hospital", "预约挂号服务统计表（按医院、渠道）",
-				 "预约挂号服务统计", 7, headers, keys);
+	const char *headers[] = {"排名",
+				 "医院",
+				 statsreport_channels[0],
+				 statsreport_channels[1],
+				 statsreport_channels[2],
+				 statsreport_channels[3],
+				 "合计"};
+	const char *keys[] = {"rank",   "hospital",    "online_12320", "phone",
+			      "clinic", "third_party", "all"};
+	struct report_table *t = report_add_table(r, "bookings_by_hospital",
+						  "预约挂号服务统计表（按医院、渠道）",
+						  "预约挂号服务统计", 7, headers, keys);
 	if (t == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i <= p->n_hospitals; i++) {
@@ -259,8 +269,12 @@ static int statsreport_bookings_time_table(struct report *r, const char *id, con
 					   const char *key_header,
 					   const struct statsq_booking_cell *cells, size_t n)
 {
-	const char *headers[] = {key_header, statsreport_channels[0], statsreport_channels[1],
-				 statsreport_channels[2], statsreport_channels[3], "合计"};
+	const char *headers[] = {key_header,
+				 statsreport_channels[0],
+				 statsreport_channels[1],
+				 statsreport_channels[2],
+				 statsreport_channels[3],
+				 "合计"};
 	const char *keys[] = {"key", "online_12320", "phone", "clinic", "third_party", "all"};
 	struct report_table *t = report_add_table(r, id, title, NULL, 6, headers, keys);
 	int64_t total[STATSQ_CHANNELS + 1] = {0};
@@ -273,8 +287,9 @@ static int statsreport_bookings_time_table(struct report *r, const char *id, con
 		if (row == NULL || report_cell_set_text(&row[0], last ? "合计" : cells[i].key) != 0)
 			return -ENOMEM;
 		for (int c = 0; c <= STATSQ_CHANNELS; c++) {
-			int64_t v = c < STATSQ_CHANNELS ? (last ? total[c] : cells[i].by_channel[c])
-							: (last ? total[c] : cells[i].all);
+			int64_t v = c < STATSQ_CHANNELS ?
+					    (last ? total[c] : cells[i].by_channel[c]) :
+					    (last ? total[c] : cells[i].all);
 			report_cell_set_int(&row[1 + c], v);
 			if (!last)
 				total[c] += v;
@@ -317,10 +332,11 @@ int statsreport_year(struct report *r, const struct profile *p, struct statsq *q
 	}
 
 	/* 2. 12345 work orders by source. */
-	t = statsreport_count_table(r, "work_orders_by_source", "受理12345工单情况（按来源）", "来源",
-				    "工单数", false);
+	t = statsreport_count_table(r, "work_orders_by_source", "受理12345工单情况（按来源）",
+				    "来源", "工单数", false);
 	int64_t orders = p->work_orders_city + p->work_orders_province;
-	if (t == NULL || statsreport_count_row(t, false, 0, "市12345", p->work_orders_city, orders) ||
+	if (t == NULL ||
+	    statsreport_count_row(t, false, 0, "市12345", p->work_orders_city, orders) ||
 	    statsreport_count_row(t, false, 0, "省12345", p->work_orders_province, orders) ||
 	    statsreport_total_row(t, false, orders))
 		goto oom;
@@ -363,8 +379,8 @@ int statsreport_year(struct report *r, const struct profile *p, struct statsq *q
 	}
 
 	/* 5. Bookings by platform, ranked. */
-	t = statsreport_count_table(r, "bookings_by_platform", "分途径预约情况统计（按平台）", "平台",
-				    "预约量", true);
+	t = statsreport_count_table(r, "bookings_by_platform", "分途径预约情况统计（按平台）",
+				    "平台", "预约量", true);
 	if (t == NULL)
 		goto oom;
 	for (size_t i = 0; i < p->n_platforms; i++)
@@ -421,7 +437,8 @@ int statsreport_year(struct report *r, const struct profile *p, struct statsq *q
 				bookings[m] += (double)bcells[i].all;
 		}
 		if (statsreport_chart_from_table(r, "monthly_calls", "月度来电受理趋势",
-						 REPORT_CHART_LINE, "通话", 12, labels, calls) != 0 ||
+						 REPORT_CHART_LINE, "通话", 12, labels,
+						 calls) != 0 ||
 		    statsreport_chart_from_table(r, "monthly_bookings", "月度预约量趋势",
 						 REPORT_CHART_LINE, "预约", 12, labels,
 						 bookings) != 0)
@@ -480,10 +497,15 @@ static int statsreport_period_bookings(struct report *r, struct statsq *q, char 
 	struct statsq_platform *ps = NULL;
 	size_t nh = 0, np = 0;
 	int64_t without = 0;
-	const char *headers[] = {"排名",     "医院",     statsreport_channels[0], statsreport_channels[1],
-				 statsreport_channels[2], statsreport_channels[3], "合计"};
-	const char *keys[] = {"rank", "hospital", "online_12320", "phone", "clinic", "third_party",
-			      "all"};
+	const char *headers[] = {"排名",
+				 "医院",
+				 statsreport_channels[0],
+				 statsreport_channels[1],
+				 statsreport_channels[2],
+				 statsreport_channels[3],
+				 "合计"};
+	const char *keys[] = {"rank",   "hospital",    "online_12320", "phone",
+			      "clinic", "third_party", "all"};
 
 	if (statsq_bookings_by_hospital(q, &hs, &nh, err, err_len) != 0)
 		return -1;
@@ -491,8 +513,8 @@ static int statsreport_period_bookings(struct report *r, struct statsq *q, char 
 		free(hs);
 		return -1;
 	}
-	struct report_table *t = report_add_table(r, "bookings_by_hospital", "预约挂号（按医院、渠道）",
-						  NULL, 7, headers, keys);
+	struct report_table *t = report_add_table(
+		r, "bookings_by_hospital", "预约挂号（按医院、渠道）", NULL, 7, headers, keys);
 	int64_t total[STATSQ_CHANNELS] = {0}, all = 0;
 	if (t == NULL)
 		goto oom;
@@ -561,9 +583,10 @@ int statsreport_period(struct report *r, struct statsq *q, const struct kpi_defi
 	if (t == NULL)
 		goto oom;
 	for (int c = 0; c < CATEGORY_COUNT; c++)
-		if (statsreport_count_row(t, false, 0,
-					  statsreport_category_label(category_name((enum category)c)),
-					  by[c], total) != 0)
+		if (statsreport_count_row(
+			    t, false, 0,
+			    statsreport_category_label(category_name((enum category)c)), by[c],
+			    total) != 0)
 			goto oom;
 	if (statsreport_total_row(t, false, total) != 0)
 		goto oom;
@@ -603,8 +626,8 @@ int statsreport_period(struct report *r, struct statsq *q, const struct kpi_defi
 		size_t nb = 0;
 		if (statsq_bookings_by(q, STATSQ_DAY, &bcells, &nb, err, err_len) != 0)
 			return -1;
-		int rc = statsreport_bookings_time_table(r, "bookings_by_day", "预约量（按日、渠道）",
-							 "日期", bcells, nb);
+		int rc = statsreport_bookings_time_table(
+			r, "bookings_by_day", "预约量（按日、渠道）", "日期", bcells, nb);
 		free(bcells);
 		if (rc != 0)
 			goto oom;

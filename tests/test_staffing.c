@@ -7,7 +7,7 @@
 #include "staffing.h"
 
 #define assert_near(got, want, tol)                                                                \
-	ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.6f, want %.6f", #got, (double)(got), \
+	ck_assert_msg(fabs((got) - (want)) <= (tol), "%s = %.6f, want %.6f", #got, (double)(got),  \
 		      (double)(want))
 
 static const struct staffing_params eighty_in_twenty = {
@@ -19,8 +19,7 @@ static const struct staffing_params eighty_in_twenty = {
 
 /* Four weeks of history whose mean is the published vector in the 09:00
  * half hour: 100 calls in 30 minutes, AHT 180 s. */
-START_TEST(test_the_published_vector_gives_14_agents_and_its_figures)
-{
+START_TEST (test_the_published_vector_gives_14_agents_and_its_figures) {
 	struct staffing_history h = {.weeks = 4};
 	struct staffing_slot out[STAFFING_SLOTS];
 
@@ -45,8 +44,7 @@ START_TEST(test_the_published_vector_gives_14_agents_and_its_figures)
 }
 END_TEST
 
-START_TEST(test_a_half_hour_without_answers_takes_the_days_handle_time)
-{
+START_TEST (test_a_half_hour_without_answers_takes_the_days_handle_time) {
 	struct staffing_history h = {.weeks = 2};
 	struct staffing_slot out[STAFFING_SLOTS];
 
@@ -62,8 +60,7 @@ START_TEST(test_a_half_hour_without_answers_takes_the_days_handle_time)
 }
 END_TEST
 
-START_TEST(test_the_occupancy_cap_adds_agents)
-{
+START_TEST (test_the_occupancy_cap_adds_agents) {
 	struct staffing_history h = {.weeks = 1};
 	struct staffing_slot loose[STAFFING_SLOTS], capped[STAFFING_SLOTS];
 	struct staffing_params p = eighty_in_twenty;
@@ -80,8 +77,7 @@ START_TEST(test_the_occupancy_cap_adds_agents)
 }
 END_TEST
 
-START_TEST(test_bad_history_or_parameters_are_refused)
-{
+START_TEST (test_bad_history_or_parameters_are_refused) {
 	struct staffing_history h = {.weeks = 0};
 	struct staffing_slot out[STAFFING_SLOTS];
 	struct staffing_params p = eighty_in_twenty;
