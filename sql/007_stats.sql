@@ -10,7 +10,8 @@
 --                     small (a row per agent and hour would multiply them);
 --   stats_bookings    per (centre, hour, hospital, channel, platform);
 --   stats_agent_time  per (centre, hour, agent, state): seconds spent in
---                     each state, attributed to the hour the state began.
+--                     each state, attributed to the hour the state began
+--                     (009 splits it over the hours it covers).
 -- Hours are UTC, so that an export in any time zone whose offset is whole
 -- hours (Asia/Shanghai, UTC...) reads local days, months and hours from them;
 -- hotline-stats refuses any other zone with a message saying why.

@@ -91,9 +91,8 @@ int statsreport_add_definitions(struct report *r, struct statsq *q, const struct
 		"the next state or the posted wrap-up; 0 when none was posted); "
 		"hold is not reported by the gateway and counts 0. Occupancy: the agents' time "
 		"on calls and in wrap-up over their time ready, offered, on calls or in wrap-up "
-		"(not ready is a pause, outside both); each stretch of time counts whole in the "
-		"hour it began, so occupancy by hour is approximate (by day, month and agent it is "
-		"close). It is given where agents' time belongs to the row (totals, agents, "
+		"(not ready is a pause, outside both); a stretch of time counts in each hour by the "
+		"part of it spent there. It is given where agents' time belongs to the row (totals, agents, "
 		"months, days, hours), not per category or queue.",
 		kpi);
 	if (report_add_definition(r, text) != 0)

@@ -344,6 +344,15 @@ static const char *const extra_fixture[] = {
 	" ('kpi', 'k1', 'ready', NULL, '2021-06-07T09:25:00+08:00')",
 	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
 	" ('kpi', 'k1', 'logged_out', NULL, '2021-06-07T10:00:00+08:00')",
+	/* k2: ready 09:30 to 10:30 (half in each hour), on a call to 10:45. */
+	"INSERT INTO agents (centre, agent_id, name, extension, password_hash) VALUES"
+	" ('kpi', 'k2', 'Agent L', '802', '$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k2', 'ready', NULL, '2021-06-07T09:30:00+08:00')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k2', 'on_call', NULL, '2021-06-07T10:30:00+08:00')",
+	"INSERT INTO agent_state_log (centre, agent_id, state, reason, at) VALUES"
+	" ('kpi', 'k2', 'logged_out', NULL, '2021-06-07T10:45:00+08:00')",
 	"INSERT INTO calls (centre, call_id, state, category, queue, priority, rule, caller_hash,"
 	" caller_masked, dialled, ivr_path, agent, offered_at, answered_at, ended_at, outcome)"
 	" SELECT 'kpi', 'h-' || w || '-' || i, 'ended', 'booking', 'booking', 5, 't', '\\x00', 'x',"
@@ -956,6 +965,21 @@ START_TEST(test_day_kpis_follow_their_definitions)
 	ck_assert_str_eq(json_string_value(json_object_get(k1, "key")), "k1");
 	ck_assert_double_eq_tol(json_number_value(json_object_get(k1, "occupancy")), 0.25, 1e-9);
 	ck_assert_int_eq(json_integer_value(json_object_get(k1, "answered")), 2);
+	/* By hour, each stretch counts in the hours it covers: at 10:00, k2's
+	 * last 30 minutes ready and 15 on a call (a third busy); at 09:00, k1's
+	 * hour (15 of 60 busy) and k2's first 30 minutes ready. */
+	json_t *hours = json_object_get(json_object_get(root, "tables"), "kpi_by_hour");
+	double at9 = -1, at10 = -1;
+	for (size_t i = 0; i < json_array_size(hours); i++) {
+		json_t *row = json_array_get(hours, i);
+		const char *key = json_string_value(json_object_get(row, "key"));
+		if (key && strcmp(key, "09:00") == 0)
+			at9 = json_number_value(json_object_get(row, "occupancy"));
+		if (key && strcmp(key, "10:00") == 0)
+			at10 = json_number_value(json_object_get(row, "occupancy"));
+	}
+	ck_assert_double_eq_tol(at9, 15.0 / 90.0, 1e-9);
+	ck_assert_double_eq_tol(at10, 1.0 / 3.0, 1e-9);
 	json_t *defs = json_object_get(json_object_get(root, "definitions"), "report");
 	char *defs_text = json_dumps(defs, 0);
 	ck_assert_ptr_nonnull(strstr(defs_text, "short abandons"));
