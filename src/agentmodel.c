@@ -322,6 +322,22 @@ static void agentmodel_local_date(int64_t usec, char out[AGENTMODEL_DATE_LEN])
 
 /* --- life ------------------------------------------------------------------------ */
 
+/* The not-ready reasons the agent may choose: reasons, without the
+ * distributor's own ("login", "no_answer"), which are not the agent's to
+ * give. */
+static void agentmodel_set_reasons(struct agentmodel *m, const char *const *reasons,
+				   size_t n_reasons)
+{
+	m->n_reasons = 0;
+	for (size_t i = 0; i < n_reasons && m->n_reasons < AGENTMODEL_REASONS_MAX; i++) {
+		if (strcmp(reasons[i], "login") == 0 || strcmp(reasons[i], "no_answer") == 0)
+			continue;
+		struct agentmodel_choice *c = &m->reasons[m->n_reasons++];
+		agentjson_copy(c->value, sizeof c->value, reasons[i]);
+		agentjson_copy(c->label, sizeof c->label, agentmodel_reason_label(reasons[i]));
+	}
+}
+
 struct agentmodel *agentmodel_new(const char *centre, const char *agent_id,
 				  const char *const *reasons, size_t n_reasons, int64_t now)
 {
@@ -339,14 +355,7 @@ struct agentmodel *agentmodel_new(const char *centre, const char *agent_id,
 		for (n_reasons = 0; reasons[n_reasons] != NULL; n_reasons++)
 			;
 	}
-	for (size_t i = 0; i < n_reasons && m->n_reasons < AGENTMODEL_REASONS_MAX; i++) {
-		/* The distributor's own reasons are not the agent's to give. */
-		if (strcmp(reasons[i], "login") == 0 || strcmp(reasons[i], "no_answer") == 0)
-			continue;
-		struct agentmodel_choice *c = &m->reasons[m->n_reasons++];
-		agentjson_copy(c->value, sizeof c->value, reasons[i]);
-		agentjson_copy(c->label, sizeof c->label, agentmodel_reason_label(reasons[i]));
-	}
+	agentmodel_set_reasons(m, reasons, n_reasons);
 
 	struct agentmodel_form_state *fs = &m->forms[AGENTMODEL_FORM_LOGIN];
 	agentmodel_add_field(fs, "centre", "中心", AGENTMODEL_LIST_NONE, 32, false, "");
@@ -1450,6 +1459,21 @@ int agentmodel_on_me(struct agentmodel *m, const char *body, size_t len, int64_t
 	const char *last = agentjson_str(o, "last_call_id");
 	if (last[0] != '\0')
 		agentjson_copy(m->last_call, sizeof m->last_call, last);
+	/* The broker's own reasons, when it says them, replace the configured
+	 * copy: they are what it will accept. */
+	json_t *reasons = json_object_get(o, "reasons");
+	if (json_array_size(reasons) > 0) {
+		const char *codes[AGENTMODEL_REASONS_MAX + 2];
+		size_t n = 0;
+		for (size_t i = 0; i < json_array_size(reasons) && n < AGENTMODEL_REASONS_MAX + 2;
+		     i++) {
+			const char *code = json_string_value(json_array_get(reasons, i));
+			if (code != NULL && code[0] != '\0' && strlen(code) < AGENTMODEL_CODE_MAX)
+				codes[n++] = code;
+		}
+		if (n > 0)
+			agentmodel_set_reasons(m, codes, n);
+	}
 	json_t *queues = json_object_get(o, "queues");
 	m->n_queues = 0;
 	for (size_t i = 0; i < json_array_size(queues) && m->n_queues < AGENTMODEL_QUEUES_MAX;

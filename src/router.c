@@ -2675,10 +2675,17 @@ void router_agent_me(struct router *r, const char *token, ingest_reply_fn reply,
 	struct router_agent *ra = router_authenticate(r, token, reply, request);
 	if (ra == NULL)
 		return;
-	char *text = router_json_text(json_pack("{s:o,s:o,s:s,s:o}", "agent", router_agent_json(ra),
-						"state", router_state_json(ra), "last_call_id",
+	/* The not-ready reasons of the queues file, so that a client offers
+	 * what this broker accepts, whatever its own copy says. */
+	json_t *reasons = json_array();
+	for (size_t i = 0; reasons != NULL && i < r->qf->n_reasons; i++)
+		json_array_append_new(reasons, json_string(r->qf->reasons[i]));
+	char *text = router_json_text(json_pack("{s:o,s:o,s:s,s:o,s:o}", "agent",
+						router_agent_json(ra), "state",
+						router_state_json(ra), "last_call_id",
 						ra->last_call, "queues",
-						router_queues_json(ra->rc, ra)));
+						router_queues_json(ra->rc, ra), "reasons",
+						reasons ? reasons : json_array()));
 	apireq_send(reply, request, 200, text ? text : "{}", false);
 	free(text);
 }

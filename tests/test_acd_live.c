@@ -502,6 +502,15 @@ START_TEST(test_an_unanswered_offer_goes_to_the_next_agent_and_misses_pause_the_
 	json_t *me = call_json("GET", "/v1/agents/me", t1, NULL, &status);
 	ck_assert_str_eq(jstr(json_object_get(me, "state"), "state"), "not_ready");
 	ck_assert_str_eq(jstr(json_object_get(me, "state"), "reason"), "no_answer");
+	/* /me says which reasons this broker accepts (its queues file's). */
+	json_t *reasons = json_object_get(me, "reasons");
+	bool lunch = false, no_answer = false;
+	for (size_t i = 0; i < json_array_size(reasons); i++) {
+		const char *code = json_string_value(json_array_get(reasons, i));
+		lunch = lunch || (code && strcmp(code, "lunch") == 0);
+		no_answer = no_answer || (code && strcmp(code, "no_answer") == 0);
+	}
+	ck_assert(lunch && no_answer);
 	json_decref(me);
 	json_t *fourth = expect(gw, "connect", 3000);
 	ck_assert_str_eq(jstr(fourth, "agent"), "a2");

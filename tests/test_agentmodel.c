@@ -556,6 +556,19 @@ START_TEST(test_after_a_reconnect_me_restores_the_state_and_the_queues)
 	agentmodel_format_duration(3725, d);
 	ck_assert_str_eq(d, "1:02:05");
 	ck_assert_int_eq(agentmodel_on_me(m, "[]", 2, NOW), -EINVAL);
+
+	/* The broker's reasons replace the configured copy, without the
+	 * distributor's own; a new code shows as itself. */
+	static const char with_reasons[] =
+		"{\"state\":{\"state\":\"ready\",\"reason\":\"\",\"since\":null,\"call_id\":\"\"},"
+		"\"queues\":[],\"reasons\":[\"login\",\"lunch\",\"no_answer\",\"team_huddle\"]}";
+	ck_assert_int_eq(agentmodel_on_me(m, with_reasons, strlen(with_reasons), NOW + 3 * SEC),
+			 0);
+	ck_assert_uint_eq(m->n_reasons, 2);
+	ck_assert_str_eq(m->reasons[0].value, "lunch");
+	ck_assert_str_eq(m->reasons[0].label, "午餐");
+	ck_assert_str_eq(m->reasons[1].value, "team_huddle");
+	ck_assert_str_eq(m->reasons[1].label, "team_huddle");
 	agentmodel_free(m);
 }
 END_TEST
