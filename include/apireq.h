@@ -1,5 +1,5 @@
 /* apireq.h: the JSON requests and answers of the broker's agent, supervisor
- * and platform APIs (router.c, orders.c): one way to read a body, check its
+ * and platform APIs (router.c, orders.c, bookings.c): one way to read a body, check its
  * fields, answer an error, and keep the rows a statement returned.
  *
  * Answers go through an ingest_reply_fn, exactly once per request, like the
@@ -46,5 +46,28 @@ size_t apireq_chars(const char *s);
 
 /* A statement's rows as a JSON array of arrays of strings (null for NULL). */
 json_t *apireq_rows(const struct store_rows *rows);
+
+/* One statement of an API module through the store: the store op, the
+ * module's own copies of its parameters, the rows the statement returned
+ * (apireq_rows, kept before the commit), and whom to answer. A module puts
+ * it first in its own op, so that the store's op is the module's. */
+struct apireq_op {
+	struct store_op sop; /* first: the store hands back &sop */
+	char *params[STORE_STMT_PARAMS];
+	json_t *rows; /* arrays of strings (null for NULL), or NULL */
+	ingest_reply_fn reply;
+	void *request;
+};
+
+/* Makes op a statement op of stmt, answered through done (owner is the
+ * module's op). */
+void apireq_op_init(struct apireq_op *op, const char *stmt,
+		    void (*done)(struct store_op *sop, enum store_status status), void *owner,
+		    ingest_reply_fn reply, void *request);
+/* Adds a text parameter, copied (NULL for SQL NULL). Returns -1 when out of
+ * memory (the parameter is then NULL). */
+int apireq_op_param(struct apireq_op *op, const char *value) __attribute__((warn_unused_result));
+/* Frees the parameters and the rows (not op itself). */
+void apireq_op_release(struct apireq_op *op);
 
 #endif

@@ -138,3 +138,39 @@ json_t *apireq_rows(const struct store_rows *rows)
 	}
 	return all;
 }
+
+static void apireq_keep_rows(struct store_op *sop, const struct store_rows *rows)
+{
+	struct apireq_op *op = (struct apireq_op *)sop;
+	json_decref(op->rows);
+	op->rows = apireq_rows(rows);
+}
+
+void apireq_op_init(struct apireq_op *op, const char *stmt,
+		    void (*done)(struct store_op *sop, enum store_status status), void *owner,
+		    ingest_reply_fn reply, void *request)
+{
+	op->reply = reply;
+	op->request = request;
+	op->sop.kind = STORE_OP_STMT;
+	op->sop.stmt.name = stmt;
+	op->sop.stmt.rows = apireq_keep_rows;
+	op->sop.done = done;
+	op->sop.owner = owner;
+}
+
+int apireq_op_param(struct apireq_op *op, const char *value)
+{
+	int i = op->sop.stmt.n_params++;
+	op->params[i] = value ? strdup(value) : NULL;
+	op->sop.stmt.params[i] = op->params[i];
+	return value != NULL && op->params[i] == NULL ? -1 : 0;
+}
+
+void apireq_op_release(struct apireq_op *op)
+{
+	for (int i = 0; i < op->sop.stmt.n_params; i++)
+		free(op->params[i]);
+	json_decref(op->rows);
+	op->rows = NULL;
+}

@@ -36,13 +36,9 @@ enum bookings_op_kind {
 };
 
 struct bookings_op {
-	struct store_op sop; /* first: the store hands back &sop */
+	struct apireq_op a; /* first: the store hands back &a.sop */
 	struct bookings *b;
 	enum bookings_op_kind kind;
-	char *params[STORE_STMT_PARAMS];
-	json_t *rows; /* what the statement returned: arrays of strings (null for NULL) */
-	ingest_reply_fn reply;
-	void *request;
 };
 
 /* --- statements -------------------------------------------------------------- */
@@ -221,13 +217,6 @@ static bool bookings_date_ok(const char *s)
 
 static void bookings_op_done(struct store_op *sop, enum store_status status);
 
-static void bookings_keep_rows(struct store_op *sop, const struct store_rows *rows)
-{
-	struct bookings_op *op = (struct bookings_op *)sop;
-	json_decref(op->rows);
-	op->rows = apireq_rows(rows);
-}
-
 static struct bookings_op *bookings_op_new(struct bookings *b, enum bookings_op_kind kind,
 					   const char *stmt, ingest_reply_fn reply, void *request)
 {
@@ -236,23 +225,14 @@ static struct bookings_op *bookings_op_new(struct bookings *b, enum bookings_op_
 		return NULL;
 	op->b = b;
 	op->kind = kind;
-	op->reply = reply;
-	op->request = request;
-	op->sop.kind = STORE_OP_STMT;
-	op->sop.stmt.name = stmt;
-	op->sop.stmt.rows = bookings_keep_rows;
-	op->sop.done = bookings_op_done;
-	op->sop.owner = op;
+	apireq_op_init(&op->a, stmt, bookings_op_done, op, reply, request);
 	return op;
 }
 
 /* Adds a text parameter (NULL for SQL NULL); returns -1 when out of memory. */
 static int bookings_param(struct bookings_op *op, const char *value)
 {
-	int i = op->sop.stmt.n_params++;
-	op->params[i] = value ? strdup(value) : NULL;
-	op->sop.stmt.params[i] = op->params[i];
-	return value != NULL && op->params[i] == NULL ? -1 : 0;
+	return apireq_op_param(&op->a, value);
 }
 
 static int bookings_param_int(struct bookings_op *op, int64_t v)
@@ -264,17 +244,15 @@ static int bookings_param_int(struct bookings_op *op, int64_t v)
 
 static void bookings_op_free(struct bookings_op *op)
 {
-	for (int i = 0; i < op->sop.stmt.n_params; i++)
-		free(op->params[i]);
-	json_decref(op->rows);
+	apireq_op_release(&op->a);
 	free(op);
 }
 
 /* Submits op; a store that is down or recovering answers 503 through done. */
 static void bookings_submit(struct bookings_op *op)
 {
-	if (op->b->store == NULL || store_submit(op->b->store, &op->sop) != 0)
-		op->sop.done(&op->sop, STORE_UNAVAILABLE);
+	if (op->b->store == NULL || store_submit(op->b->store, &op->a.sop) != 0)
+		op->a.sop.done(&op->a.sop, STORE_UNAVAILABLE);
 }
 
 /* --- answers ------------------------------------------------------------------- */
@@ -282,10 +260,10 @@ static void bookings_submit(struct bookings_op *op)
 /* The outcome of b_create that is not a booking, as an answer. */
 static void bookings_refuse(struct bookings_op *op, const char *why)
 {
-	ingest_reply_fn reply = op->reply;
-	void *request = op->request;
-	const char *centre = op->params[0], *number = op->params[2], *hospital = op->params[3];
-	const char *department = op->params[4], *call = op->params[6];
+	ingest_reply_fn reply = op->a.reply;
+	void *request = op->a.request;
+	const char *centre = op->a.params[0], *number = op->a.params[2], *hospital = op->a.params[3];
+	const char *department = op->a.params[4], *call = op->a.params[6];
 
 	if (strcmp(why, "conflict") == 0)
 		apireq_error(reply, request, 409, "booking_no_conflict", "booking_no",
@@ -338,7 +316,7 @@ static void bookings_created(struct bookings_op *op, json_t *row)
 			 bookings_cell(row, 1 + BC_HOSPITAL),
 			 bookings_cell(row, 1 + BC_DEPARTMENT));
 	json_t *booking = bookings_json(row, 1);
-	apireq_reply_json(op->reply, op->request, fresh ? 201 : 200,
+	apireq_reply_json(op->a.reply, op->a.request, fresh ? 201 : 200,
 			  booking ? json_pack("{s:o}", "booking", booking) : NULL, !fresh);
 }
 
@@ -347,25 +325,25 @@ static void bookings_op_done(struct store_op *sop, enum store_status status)
 	struct bookings_op *op = (struct bookings_op *)sop;
 
 	if (status != STORE_COMMITTED) {
-		apireq_error(op->reply, op->request, 503, "store_unavailable", NULL,
+		apireq_error(op->a.reply, op->a.request, 503, "store_unavailable", NULL,
 			     "PostgreSQL is unavailable; nothing was recorded, retry later");
 		bookings_op_free(op);
 		return;
 	}
-	json_t *row = op->rows ? json_array_get(op->rows, 0) : NULL;
+	json_t *row = op->a.rows ? json_array_get(op->a.rows, 0) : NULL;
 	switch (op->kind) {
 	case BOP_CREATE:
 		if (row == NULL)
 			/* Taken meanwhile by a transaction the statement could not see. */
-			apireq_error(op->reply, op->request, 503, "retry", NULL,
+			apireq_error(op->a.reply, op->a.request, 503, "retry", NULL,
 				     "the booking is being recorded; retry");
 		else
 			bookings_created(op, row);
 		break;
 	case BOP_HOSPITALS: {
 		json_t *list = json_array();
-		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++) {
-			json_t *r = json_array_get(op->rows, i);
+		for (size_t i = 0; op->a.rows && i < json_array_size(op->a.rows); i++) {
+			json_t *r = json_array_get(op->a.rows, i);
 			json_t *departments = json_loads(bookings_cell(r, 2), 0, NULL);
 			json_array_append_new(
 				list, json_pack("{s:s,s:s,s:o}", "code", bookings_cell(r, 0),
@@ -373,17 +351,17 @@ static void bookings_op_done(struct store_op *sop, enum store_status status)
 						departments ? departments : json_array()));
 		}
 		apireq_reply_json(
-			op->reply, op->request, 200,
-			json_pack("{s:s,s:o}", "centre", op->params[0], "hospitals", list), false);
+			op->a.reply, op->a.request, 200,
+			json_pack("{s:s,s:o}", "centre", op->a.params[0], "hospitals", list), false);
 		break;
 	}
 	case BOP_BY_CALL: {
 		json_t *list = json_array();
-		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++)
-			json_array_append_new(list, bookings_json(json_array_get(op->rows, i), 0));
+		for (size_t i = 0; op->a.rows && i < json_array_size(op->a.rows); i++)
+			json_array_append_new(list, bookings_json(json_array_get(op->a.rows, i), 0));
 		apireq_reply_json(
-			op->reply, op->request, 200,
-			json_pack("{s:s,s:o}", "call_id", op->params[1], "bookings", list), false);
+			op->a.reply, op->a.request, 200,
+			json_pack("{s:s,s:o}", "call_id", op->a.params[1], "bookings", list), false);
 		break;
 	}
 	}

@@ -65,13 +65,9 @@ enum orders_op_kind {
 };
 
 struct orders_op {
-	struct store_op sop; /* first */
+	struct apireq_op a; /* first: the store hands back &a.sop */
 	struct orders *o;
 	enum orders_op_kind kind;
-	char *params[STORE_STMT_PARAMS];
-	json_t *rows; /* what the statement returned: arrays of strings (null for NULL) */
-	ingest_reply_fn reply;
-	void *request;
 	/* the request, for two-step changes */
 	struct router_identity who;
 	json_t *body;
@@ -277,13 +273,6 @@ static json_t *orders_ticket_json(json_t *row)
 
 static void orders_op_done(struct store_op *sop, enum store_status status);
 
-static void orders_keep_rows(struct store_op *sop, const struct store_rows *rows)
-{
-	struct orders_op *op = (struct orders_op *)sop;
-	json_decref(op->rows);
-	op->rows = apireq_rows(rows);
-}
-
 static struct orders_op *orders_op_new(struct orders *o, enum orders_op_kind kind,
 				       const char *stmt, ingest_reply_fn reply, void *request)
 {
@@ -292,21 +281,15 @@ static struct orders_op *orders_op_new(struct orders *o, enum orders_op_kind kin
 		return NULL;
 	op->o = o;
 	op->kind = kind;
-	op->reply = reply;
-	op->request = request;
-	op->sop.kind = STORE_OP_STMT;
-	op->sop.stmt.name = stmt;
-	op->sop.stmt.rows = orders_keep_rows;
-	op->sop.done = orders_op_done;
-	op->sop.owner = op;
+	apireq_op_init(&op->a, stmt, orders_op_done, op, reply, request);
 	return op;
 }
 
+/* Out of memory, the parameter is NULL, as the statement then finds. */
 static void orders_param(struct orders_op *op, const char *value)
 {
-	int i = op->sop.stmt.n_params++;
-	op->params[i] = value ? strdup(value) : NULL;
-	op->sop.stmt.params[i] = op->params[i];
+	if (apireq_op_param(&op->a, value) != 0)
+		return;
 }
 
 static void orders_param_int(struct orders_op *op, int64_t v)
@@ -318,9 +301,7 @@ static void orders_param_int(struct orders_op *op, int64_t v)
 
 static void orders_op_free(struct orders_op *op)
 {
-	for (int i = 0; i < op->sop.stmt.n_params; i++)
-		free(op->params[i]);
-	json_decref(op->rows);
+	apireq_op_release(&op->a);
 	json_decref(op->body);
 	free(op);
 }
@@ -328,8 +309,8 @@ static void orders_op_free(struct orders_op *op)
 /* Submits op; answers 503 when the store is not ready. */
 static void orders_submit(struct orders_op *op)
 {
-	if (op->o->store == NULL || store_submit(op->o->store, &op->sop) != 0)
-		op->sop.done(&op->sop, STORE_UNAVAILABLE);
+	if (op->o->store == NULL || store_submit(op->o->store, &op->a.sop) != 0)
+		op->a.sop.done(&op->a.sop, STORE_UNAVAILABLE);
 }
 
 /* --- intake ------------------------------------------------------------------- */
@@ -508,13 +489,13 @@ static int orders_identify(struct orders *o, const char *token, struct router_id
 static void orders_after_read(struct orders_op *read)
 {
 	struct orders *o = read->o;
-	json_t *row = read->rows ? json_array_get(read->rows, 0) : NULL;
+	json_t *row = read->a.rows ? json_array_get(read->a.rows, 0) : NULL;
 	if (row == NULL) {
-		apireq_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
+		apireq_error(read->a.reply, read->a.request, 404, "unknown_order", NULL, "no such order");
 		return;
 	}
 	if (strcmp(orders_cell(row, OC_CENTRE), read->who.centre) != 0) {
-		apireq_error(read->reply, read->request, 404, "unknown_order", NULL, "no such order");
+		apireq_error(read->a.reply, read->a.request, 404, "unknown_order", NULL, "no such order");
 		return;
 	}
 	const char *action_name = json_string_value(json_object_get(read->body, "action"));
@@ -522,13 +503,13 @@ static void orders_after_read(struct orders_op *read)
 	enum wo_stage from, to;
 	char err[200];
 	if (action_name == NULL || wo_action_from_name(action_name, &action) != 0) {
-		apireq_error(read->reply, read->request, 400, "invalid_field", "action",
+		apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "action",
 			     "action: sign, start, reply, revisit, close, return, extend or assign");
 		return;
 	}
 	if (wo_stage_from_name(orders_cell(row, OC_STAGE), &from) != 0 ||
 	    wo_apply(from, action, &to, err, sizeof err) != 0) {
-		apireq_error(read->reply, read->request, 409, "illegal_transition", "action", "%s",
+		apireq_error(read->a.reply, read->a.request, 409, "illegal_transition", "action", "%s",
 			     err);
 		return;
 	}
@@ -538,33 +519,33 @@ static void orders_after_read(struct orders_op *read)
 	const char *new_due = json_string_value(json_object_get(read->body, "new_due"));
 	int64_t due = 0;
 	if ((action == WO_RETURN || action == WO_EXTEND) && (reason == NULL || !*reason)) {
-		apireq_error(read->reply, read->request, 400, "missing_field", "reason",
+		apireq_error(read->a.reply, read->a.request, 400, "missing_field", "reason",
 			     "reason: %s needs a reason", action_name);
 		return;
 	}
 	if (action == WO_EXTEND &&
 	    (new_due == NULL || timeutil_parse_rfc3339(new_due, &due) != 0 ||
 	     due <= orders_cell_int(row, OC_REPLY_DUE))) {
-		apireq_error(read->reply, read->request, 400, "invalid_field", "new_due",
+		apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "new_due",
 			     "new_due: an RFC 3339 time after the current due");
 		return;
 	}
 	if (action == WO_ASSIGN && (agent == NULL || !orders_id_ok(agent))) {
-		apireq_error(read->reply, read->request, 400, "invalid_field", "agent_id",
+		apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "agent_id",
 			     "agent_id: the agent to assign");
 		return;
 	}
 	if (action == WO_REPLY && (text == NULL || !*text)) {
-		apireq_error(read->reply, read->request, 400, "missing_field", "text",
+		apireq_error(read->a.reply, read->a.request, 400, "missing_field", "text",
 			     "text: the reply to the citizen");
 		return;
 	}
-	struct orders_op *op = orders_op_new(o, OOP_ACTION, "o_action", read->reply, read->request);
+	struct orders_op *op = orders_op_new(o, OOP_ACTION, "o_action", read->a.reply, read->a.request);
 	if (op == NULL) {
-		apireq_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
+		apireq_error(read->a.reply, read->a.request, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	read->reply = NULL; /* answered by op from now on */
+	read->a.reply = NULL; /* answered by op from now on */
 	char actor[EVENT_ID_MAX + 8];
 	snprintf(actor, sizeof actor, "agent:%s", read->who.agent);
 	json_t *detail = json_object();
@@ -600,9 +581,9 @@ static void orders_after_read(struct orders_op *read)
 
 static void orders_ticket_after_read(struct orders_op *read)
 {
-	json_t *row = read->rows ? json_array_get(read->rows, 0) : NULL;
+	json_t *row = read->a.rows ? json_array_get(read->a.rows, 0) : NULL;
 	if (row == NULL || strcmp(orders_cell(row, TC_CENTRE), read->who.centre) != 0) {
-		apireq_error(read->reply, read->request, 404, "unknown_ticket", NULL, "no such ticket");
+		apireq_error(read->a.reply, read->a.request, 404, "unknown_ticket", NULL, "no such ticket");
 		return;
 	}
 	const char *state = json_string_value(json_object_get(read->body, "state"));
@@ -617,7 +598,7 @@ static void orders_ticket_after_read(struct orders_op *read)
 	if (entry_kind != NULL) { /* a note or a reply */
 		if ((strcmp(entry_kind, "note") != 0 && strcmp(entry_kind, "reply") != 0) ||
 		    entry_body == NULL || !*entry_body || strlen(entry_body) > ORDERS_TEXT_MAX * 4) {
-			apireq_error(read->reply, read->request, 400, "invalid_field", "kind",
+			apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "kind",
 				     "an entry is {\"kind\":\"note\"|\"reply\",\"body\":\"...\"}");
 			return;
 		}
@@ -628,13 +609,13 @@ static void orders_ticket_after_read(struct orders_op *read)
 		enum ticket_state from, to;
 		char err[200];
 		if (ticket_state_from_name(state, &to) != 0) {
-			apireq_error(read->reply, read->request, 400, "invalid_field", "state",
+			apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "state",
 				     "state: new, open, pending, resolved or closed");
 			return;
 		}
 		if (ticket_state_from_name(orders_cell(row, TC_STATE), &from) != 0 ||
 		    ticket_transition(from, to, err, sizeof err) != 0) {
-			apireq_error(read->reply, read->request, 409, "illegal_transition", "state",
+			apireq_error(read->a.reply, read->a.request, 409, "illegal_transition", "state",
 				     "%s", err);
 			return;
 		}
@@ -642,7 +623,7 @@ static void orders_ticket_after_read(struct orders_op *read)
 		text = body;
 	} else if (assign != NULL || group != NULL) {
 		if ((assign && !orders_id_ok(assign)) || (group && !orders_id_ok(group))) {
-			apireq_error(read->reply, read->request, 400, "invalid_field", "assign",
+			apireq_error(read->a.reply, read->a.request, 400, "invalid_field", "assign",
 				     "assign / group: letters, digits and . _ : - only");
 			return;
 		}
@@ -651,17 +632,17 @@ static void orders_ticket_after_read(struct orders_op *read)
 			 group ? group : "");
 		text = body;
 	} else {
-		apireq_error(read->reply, read->request, 400, "missing_field", NULL,
+		apireq_error(read->a.reply, read->a.request, 400, "missing_field", NULL,
 			     "give a state, an assignment or an entry");
 		return;
 	}
 	struct orders_op *op =
-		orders_op_new(read->o, OOP_TICKET_CHANGE, "t_change", read->reply, read->request);
+		orders_op_new(read->o, OOP_TICKET_CHANGE, "t_change", read->a.reply, read->a.request);
 	if (op == NULL) {
-		apireq_error(read->reply, read->request, 500, "internal", NULL, "out of memory");
+		apireq_error(read->a.reply, read->a.request, 500, "internal", NULL, "out of memory");
 		return;
 	}
-	read->reply = NULL;
+	read->a.reply = NULL;
 	orders_param(op, orders_cell(row, TC_ID));
 	orders_param(op, orders_cell(row, TC_VERSION));
 	orders_param(op, state);
@@ -683,12 +664,12 @@ static void orders_outbox_delivered(struct orders *o, struct orders_op *op)
 		outbox_recorded(o->outbox, op->record_id);
 		return;
 	}
-	size_t n = op->rows ? json_array_size(op->rows) : 0;
+	size_t n = op->a.rows ? json_array_size(op->a.rows) : 0;
 	struct outbox_row *rows = calloc(n ? n : 1, sizeof *rows);
 	if (rows == NULL)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_t *row = json_array_get(op->rows, i);
+		json_t *row = json_array_get(op->a.rows, i);
 		rows[i].id = orders_cell_int(row, 0);
 		rows[i].platform = orders_cell(row, 1);
 		rows[i].key = orders_cell(row, 2);
@@ -707,8 +688,8 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 	struct orders *o = op->o;
 
 	if (status != STORE_COMMITTED) {
-		if (op->reply)
-			apireq_error(op->reply, op->request, 503, "store_unavailable", NULL,
+		if (op->a.reply)
+			apireq_error(op->a.reply, op->a.request, 503, "store_unavailable", NULL,
 				     "PostgreSQL is unavailable; nothing was recorded, retry later");
 		if (op->kind == OOP_OUTBOX_FETCH && o->outbox)
 			outbox_rows(o->outbox, NULL, 0);
@@ -717,12 +698,12 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		orders_op_free(op);
 		return;
 	}
-	json_t *row = op->rows ? json_array_get(op->rows, 0) : NULL;
+	json_t *row = op->a.rows ? json_array_get(op->a.rows, 0) : NULL;
 	switch (op->kind) {
 	case OOP_INTAKE: {
 		if (row == NULL) {
 			/* the same number came in from another request meanwhile */
-			apireq_error(op->reply, op->request, 503, "retry", NULL,
+			apireq_error(op->a.reply, op->a.request, 503, "retry", NULL,
 				     "the order is being taken in; retry");
 			break;
 		}
@@ -731,7 +712,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		for (size_t c = 1; c < json_array_size(row); c++)
 			json_array_append(order, json_array_get(row, c));
 		if (strcmp(outcome, "conflict") == 0) {
-			apireq_error(op->reply, op->request, 409, "external_no_conflict", "external_no",
+			apireq_error(op->a.reply, op->a.request, 409, "external_no_conflict", "external_no",
 				     "external_no %s was taken in before with other content; "
 				     "send a new external_no",
 				     orders_cell(order, OC_EXTERNAL));
@@ -741,7 +722,7 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 				log_info("orders", "work order %s of %s taken in (%s)",
 					 orders_cell(order, OC_EXTERNAL), orders_cell(order, OC_SOURCE),
 					 orders_cell(order, OC_CATEGORY));
-			apireq_reply_json(op->reply, op->request, fresh ? 201 : 200,
+			apireq_reply_json(op->a.reply, op->a.request, fresh ? 201 : 200,
 					  orders_order_json(o, order), !fresh);
 		}
 		json_decref(order);
@@ -752,35 +733,35 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		break;
 	case OOP_ACTION:
 		if (row == NULL) {
-			apireq_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
+			apireq_error(op->a.reply, op->a.request, 409, "changed_meanwhile", NULL,
 				     "the order changed while this action was checked; read it and "
 				     "retry");
 			break;
 		}
-		apireq_reply_json(op->reply, op->request, 200, orders_order_json(o, row), false);
+		apireq_reply_json(op->a.reply, op->a.request, 200, orders_order_json(o, row), false);
 		if (o->outbox)
 			outbox_kick(o->outbox);
 		break;
 	case OOP_GET: {
 		if (row == NULL) {
-			apireq_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
+			apireq_error(op->a.reply, op->a.request, 404, "unknown_order", NULL, "no such order");
 			break;
 		}
 		if (strcmp(orders_cell(row, OC_CENTRE), op->who.centre) != 0) {
-			apireq_error(op->reply, op->request, 404, "unknown_order", NULL, "no such order");
+			apireq_error(op->a.reply, op->a.request, 404, "unknown_order", NULL, "no such order");
 			break;
 		}
 		json_t *j = orders_order_json(o, row);
 		json_t *history = json_loads(orders_cell(row, OC_COUNT), 0, NULL);
 		json_object_set_new(j, "history", history ? history : json_array());
-		apireq_reply_json(op->reply, op->request, 200, j, false);
+		apireq_reply_json(op->a.reply, op->a.request, 200, j, false);
 		break;
 	}
 	case OOP_LIST: {
 		json_t *list = json_array();
-		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++)
-			json_array_append_new(list, orders_order_json(o, json_array_get(op->rows, i)));
-		apireq_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "orders", list),
+		for (size_t i = 0; op->a.rows && i < json_array_size(op->a.rows); i++)
+			json_array_append_new(list, orders_order_json(o, json_array_get(op->a.rows, i)));
+		apireq_reply_json(op->a.reply, op->a.request, 200, json_pack("{s:o}", "orders", list),
 				  false);
 		break;
 	}
@@ -794,13 +775,13 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		    sodium_hex2bin(sealed, n, hex, strlen(hex), NULL, NULL, NULL) == 0)
 			got = privacy_open(o->data_key, sealed, n, clear);
 		if (row == NULL)
-			apireq_error(op->reply, op->request, 404, "unknown_order", NULL,
+			apireq_error(op->a.reply, op->a.request, 404, "unknown_order", NULL,
 				     "no such order");
 		else if (got < 0)
-			apireq_error(op->reply, op->request, 404, "no_phone", NULL,
+			apireq_error(op->a.reply, op->a.request, 404, "no_phone", NULL,
 				     "this order has no readable phone number");
 		else
-			apireq_reply_json(op->reply, op->request, 200,
+			apireq_reply_json(op->a.reply, op->a.request, 200,
 					  json_pack("{s:I,s:s}", "id", (json_int_t)op->id,
 						    "citizen_phone", clear),
 					  false);
@@ -813,11 +794,11 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 	case OOP_TICKET_NEW:
 	case OOP_TICKET_CHANGE:
 		if (row == NULL) {
-			apireq_error(op->reply, op->request, 409, "changed_meanwhile", NULL,
+			apireq_error(op->a.reply, op->a.request, 409, "changed_meanwhile", NULL,
 				     "the ticket changed meanwhile; read it and retry");
 			break;
 		}
-		apireq_reply_json(op->reply, op->request, op->kind == OOP_TICKET_NEW ? 201 : 200,
+		apireq_reply_json(op->a.reply, op->a.request, op->kind == OOP_TICKET_NEW ? 201 : 200,
 				  orders_ticket_json(row), false);
 		break;
 	case OOP_TICKET_READ:
@@ -825,21 +806,21 @@ static void orders_op_done(struct store_op *sop, enum store_status status)
 		break;
 	case OOP_TICKET_GET: {
 		if (row == NULL || strcmp(orders_cell(row, TC_CENTRE), op->who.centre) != 0) {
-			apireq_error(op->reply, op->request, 404, "unknown_ticket", NULL,
+			apireq_error(op->a.reply, op->a.request, 404, "unknown_ticket", NULL,
 				     "no such ticket");
 			break;
 		}
 		json_t *j = orders_ticket_json(row);
 		json_t *entries = json_loads(orders_cell(row, TC_COUNT), 0, NULL);
 		json_object_set_new(j, "entries", entries ? entries : json_array());
-		apireq_reply_json(op->reply, op->request, 200, j, false);
+		apireq_reply_json(op->a.reply, op->a.request, 200, j, false);
 		break;
 	}
 	case OOP_TICKET_LIST: {
 		json_t *list = json_array();
-		for (size_t i = 0; op->rows && i < json_array_size(op->rows); i++)
-			json_array_append_new(list, orders_ticket_json(json_array_get(op->rows, i)));
-		apireq_reply_json(op->reply, op->request, 200, json_pack("{s:o}", "tickets", list),
+		for (size_t i = 0; op->a.rows && i < json_array_size(op->a.rows); i++)
+			json_array_append_new(list, orders_ticket_json(json_array_get(op->a.rows, i)));
+		apireq_reply_json(op->a.reply, op->a.request, 200, json_pack("{s:o}", "tickets", list),
 				  false);
 		break;
 	}
